@@ -1,0 +1,186 @@
+"""Turn text into search terms, the same way for passages and questions."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+import Stemmer
+
+# A standard English stop list plus the words people put around a question
+# ("tell me", "please", "what about"): measured on this interview, question
+# words are rare in the answers, get a high idf and drag unrelated passages up.
+ENGLISH_STOP_WORDS = frozenset(
+    """
+    a about above after again against all also am an and any are aren't as at be because
+    been before being below between both but by can can't cannot could couldn't did didn't
+    do does doesn't doing don't down during each few for from further had hadn't has hasn't
+    have haven't having he he'd he'll he's her here here's hers herself him himself his how
+    how's i i'd i'll i'm i've if in into is isn't it it's its itself let's me more most
+    mustn't my myself no nor not of off on once only or other ought our ours ourselves out
+    over own same shan't she she'd she'll she's should shouldn't so some such than that
+    that's the their theirs them themselves then there there's these they they'd they'll
+    they're they've this those through to too under until up very was wasn't we we'd we'll
+    we're we've were weren't what what's when when's where where's which while who who's
+    whom why why's will with won't would wouldn't you you'd you'll you're you've your yours
+    yourself yourselves
+    tell please know want wanted like say said give many much ever anything something
+    whether s t d ll m re ve y etc i.e e.g
+    """.split()
+)
+
+# Typographic variants folded before tokenising: curly quotes, and hyphen-like
+# characters that join words ("Ust‑Kamenogorsk"). En and em dashes separate.
+_FOLD = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u02bc": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u00ab": '"',
+        "\u00bb": '"',
+        "\u2010": "-",
+        "\u2011": "-",
+        "\u2012": " ",
+        "\u2013": " ",
+        "\u2014": " ",
+        "\u2015": " ",
+        "\u2212": "-",
+    }
+)
+# A word: letters or digits, possibly joined by hyphens, apostrophes or
+# decimal points ("dual-use", "people's", "2.5").
+_WORD_RE = re.compile(r"[^\W_]+(?:['.\-][^\W_]+)*")
+# Common question words spelt differently in Russian and Ukrainian.
+_RU_ONLY_WORDS = frozenset("как что где кто когда сколько почему какой какие можно".split())
+_DIGITS = re.compile(r"^\d+(?:\.\d+)*$")
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """A word of the text, where it stands, and the search term it gives."""
+
+    start: int
+    end: int
+    word: str
+    """The folded surface form, used for spelling tolerance."""
+    term: str
+    """The stemmed search term."""
+
+
+def normalize(text: str) -> str:
+    """Fold compatibility forms, quotes, dashes and case, keeping each character's place.
+
+    Folding is per character and a fold that would change the length is not
+    applied, so offsets in the result are offsets in the original text.
+    """
+    return "".join(_fold_char(char) for char in text)
+
+
+@lru_cache(maxsize=4096)
+def _fold_char(char: str) -> str:
+    folded = unicodedata.normalize("NFKC", char).translate(_FOLD).casefold()
+    if len(folded) == 1:
+        return folded
+    lowered = char.lower()
+    return lowered if len(lowered) == 1 else char
+
+
+class Analyzer:
+    """English analyzer: normalise, split, drop stop words, Snowball-stem."""
+
+    def __init__(self, stop_words: frozenset[str] = ENGLISH_STOP_WORDS, language: str = "english"):
+        self.stop_words = stop_words
+        self.language = language
+        self._stemmer = Stemmer.Stemmer(language)
+        self._stem = lru_cache(maxsize=65536)(self._stemmer.stemWord)
+
+    @property
+    def signature(self) -> str:
+        """Return a string that changes whenever the analyzer's output would."""
+        return f"analyzer-v1:{self.language}:{len(self.stop_words)}:{hash_words(self.stop_words)}"
+
+    def tokens(self, text: str) -> list[Token]:
+        """Return the search tokens of a text, with hyphenated words also joined."""
+        folded = normalize(text)
+        out: list[Token] = []
+        for match in _WORD_RE.finditer(folded):
+            raw = match.group()
+            start = match.start()
+            pieces = self._pieces(raw)
+            for piece, offset in pieces:
+                self._add(out, piece, start + offset, start + offset + len(piece))
+            if len(pieces) > 1 and "-" in raw:
+                joined = "".join(p for p, _ in pieces if p)
+                self._add(out, joined, start, match.end())
+        return out
+
+    def terms(self, text: str) -> list[str]:
+        """Return only the terms, in order, repeats kept (the BM25 bag of words)."""
+        return [token.term for token in self.tokens(text)]
+
+    def _pieces(self, raw: str) -> list[tuple[str, int]]:
+        if _DIGITS.match(raw) or ("-" not in raw and "." not in raw):
+            return [(raw, 0)]
+        pieces: list[tuple[str, int]] = []
+        offset = 0
+        for piece in re.split(r"([-.])", raw):
+            if piece not in ("-", ".") and piece:
+                pieces.append((piece, offset))
+            offset += len(piece)
+        return pieces
+
+    def _add(self, out: list[Token], word: str, start: int, end: int) -> None:
+        if word in self.stop_words or not word:
+            return
+        if "'" in word:
+            # Possessives and elisions: "kazakhstan's" -> "kazakhstan".
+            head = word.split("'", 1)[0]
+            if head in self.stop_words or not head:
+                return
+            word = head
+        out.append(Token(start, end, word, self._stem(word)))
+
+
+def hash_words(words: frozenset[str]) -> str:
+    """Return a short stable digest of a word set."""
+    import hashlib
+
+    return hashlib.blake2b("\n".join(sorted(words)).encode(), digest_size=6).hexdigest()
+
+
+def script_of(text: str) -> str:
+    """Return the dominant script of the letters: 'latin', 'cyrillic', 'other' or ''."""
+    counts = {"latin": 0, "cyrillic": 0, "other": 0}
+    for char in text:
+        if not char.isalpha():
+            continue
+        name = unicodedata.name(char, "")
+        if name.startswith("LATIN"):
+            counts["latin"] += 1
+        elif name.startswith("CYRILLIC"):
+            counts["cyrillic"] += 1
+        else:
+            counts["other"] += 1
+    if not any(counts.values()):
+        return ""
+    return max(counts, key=lambda k: counts[k])
+
+
+def guess_language(text: str) -> str:
+    """Guess 'en', 'uk', 'ru' or '' (unknown) from the letters of a question."""
+    script = script_of(text)
+    if script == "latin":
+        return "en"
+    if script == "cyrillic":
+        lowered = text.casefold()
+        if any(ch in lowered for ch in "іїєґ'"):
+            return "uk"
+        if any(ch in lowered for ch in "ыэъё"):
+            return "ru"
+        words = set(re.findall(r"\w+", lowered))
+        return "ru" if words & _RU_ONLY_WORDS else "uk"
+    return ""

@@ -1,0 +1,304 @@
+"""Load the texts the bot answers from: one Markdown file per document.
+
+Format (documented in README.md)::
+
+    ---
+    id: pavlenko-2024-05-18
+    title: Despite the distance ...
+    speaker: Serhii PAVLENKO
+    role: Chargé d'Affaires a.i. of Ukraine to the Republic of Kazakhstan
+    date: 2024-05-18
+    published: Embassy of Ukraine in the Republic of Kazakhstan
+    language: en
+    ---
+
+    ## A section title (the interviewer's question, or an FAQ question)
+
+    A passage: one paragraph, lines joined until a blank line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REQUIRED_KEYS = ("id", "title", "speaker", "date", "language")
+OPTIONAL_KEYS = ("role", "published", "kind")
+_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
+_KEY_RE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s*:\s*(.*)$")
+
+
+class ContentError(Exception):
+    """A content file that cannot be used, with the file and line to fix."""
+
+    def __init__(self, path: Path | str, line: int, message: str) -> None:
+        super().__init__(f"{path}:{line}: {message}")
+        self.path = str(path)
+        self.line = line
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A published text and its metadata."""
+
+    id: str
+    title: str
+    speaker: str
+    date: str
+    language: str
+    role: str = ""
+    published: str = ""
+    kind: str = "interview"
+    path: str = ""
+
+    def source_line(self) -> str:
+        """Return the one-line citation: title, speaker and role, date, publication."""
+        who = f"{self.speaker}, {self.role}" if self.role else self.speaker
+        parts = [f"«{self.title}»", who, self.date]
+        if self.published:
+            parts.append(self.published)
+        return " — ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    """One paragraph of a document, under one section title."""
+
+    id: str
+    document: Document
+    section: str
+    text: str
+    section_no: int
+    """Position of the section in its document, from 0."""
+    position: int
+    """Position of the passage in its section, from 0."""
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """A section title and its passages, in reading order."""
+
+    document: Document
+    title: str
+    number: int
+    passages: tuple[Passage, ...]
+
+    @property
+    def id(self) -> str:
+        """Return the id of the section: the id of its first passage."""
+        return self.passages[0].id
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """All documents of a content folder, with passages in reading order."""
+
+    documents: tuple[Document, ...]
+    passages: tuple[Passage, ...]
+    sections: tuple[Section, ...]
+    _by_id: dict[str, Passage] = field(repr=False, compare=False, default_factory=dict)
+
+    @classmethod
+    def from_documents(cls, parsed: Iterable[tuple[Document, list[Section]]]) -> Corpus:
+        """Assemble a corpus, refusing passage ids that two passages share."""
+        documents: list[Document] = []
+        sections: list[Section] = []
+        by_id: dict[str, Passage] = {}
+        for document, doc_sections in parsed:
+            documents.append(document)
+            sections.extend(doc_sections)
+            for section in doc_sections:
+                for passage in section.passages:
+                    other = by_id.get(passage.id)
+                    if other is not None:
+                        raise ContentError(
+                            document.path,
+                            passage.line,
+                            f"duplicate passage id {passage.id} "
+                            f"(same text as {other.document.path}:{other.line})",
+                        )
+                    by_id[passage.id] = passage
+        return cls(tuple(documents), tuple(by_id.values()), tuple(sections), by_id)
+
+    def passage(self, passage_id: str) -> Passage | None:
+        """Return the passage with this id, or None."""
+        return self._by_id.get(passage_id)
+
+    def neighbours(self, passage: Passage) -> tuple[Passage | None, Passage | None]:
+        """Return the passages before and after this one in its section."""
+        section = self.section_of(passage)
+        before = section.passages[passage.position - 1] if passage.position > 0 else None
+        after_pos = passage.position + 1
+        after = section.passages[after_pos] if after_pos < len(section.passages) else None
+        return before, after
+
+    def section_of(self, passage: Passage) -> Section:
+        """Return the section that holds this passage."""
+        for section in self.sections:
+            if section.document is passage.document and section.number == passage.section_no:
+                return section
+        raise KeyError(passage.id)
+
+
+def passage_id(document_id: str, section: str, text: str) -> str:
+    """Return the stable id of a passage: a hash of where it is and what it says."""
+    digest = hashlib.blake2b(
+        "\x1f".join((document_id, section, text)).encode("utf-8"), digest_size=6
+    ).hexdigest()
+    return f"p{digest}"
+
+
+def load_corpus(directory: Path) -> Corpus:
+    """Load every ``*.md`` file of a folder; raise ContentError on the first problem."""
+    if not directory.is_dir():
+        raise ContentError(directory, 0, "content folder not found")
+    files = sorted(p for p in directory.glob("*.md") if p.is_file())
+    if not files:
+        raise ContentError(directory, 0, "no *.md content files in this folder")
+    parsed = []
+    seen: dict[str, tuple[Path, int]] = {}
+    for path in files:
+        document, sections, id_line = parse_document(path)
+        if document.id in seen:
+            first, first_line = seen[document.id]
+            raise ContentError(
+                path, id_line, f"duplicate document id {document.id!r} (also in {first}:{first_line})"
+            )
+        seen[document.id] = (path, id_line)
+        parsed.append((document, sections))
+    return Corpus.from_documents(parsed)
+
+
+def _decode(path: Path) -> str:
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ContentError(path, line, "not valid UTF-8 text; save the file as UTF-8") from None
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise ContentError(path, line, "contains a NUL byte; is this a text file?")
+    return text
+
+
+def _parse_header(path: Path, lines: list[str]) -> tuple[dict[str, str], dict[str, int], int]:
+    """Return metadata, the line of each key, and the index of the first body line."""
+    if not lines or not "".join(lines).strip():
+        raise ContentError(path, 1, "empty file; a document needs a metadata header and sections")
+    if lines[0].strip() != "---":
+        raise ContentError(path, 1, "no metadata header: the file must start with a '---' line")
+    meta: dict[str, str] = {}
+    where: dict[str, int] = {}
+    for i in range(1, len(lines)):
+        line = lines[i].strip()
+        if line == "---":
+            break
+        if not line or line.startswith("#"):
+            continue
+        match = _KEY_RE.match(line)
+        if match is None:
+            raise ContentError(path, i + 1, f"expected 'key: value' in the metadata, got {line[:60]!r}")
+        key, value = match.group(1).lower(), match.group(2).strip()
+        if key not in REQUIRED_KEYS and key not in OPTIONAL_KEYS:
+            known = ", ".join(REQUIRED_KEYS + OPTIONAL_KEYS)
+            raise ContentError(path, i + 1, f"unknown metadata key {key!r} (known: {known})")
+        if key in meta:
+            raise ContentError(path, i + 1, f"metadata key {key!r} given twice")
+        meta[key], where[key] = value, i + 1
+    else:
+        raise ContentError(path, len(lines), "metadata header is not closed with a '---' line")
+    for key in REQUIRED_KEYS:
+        if not meta.get(key):
+            raise ContentError(path, where.get(key, 1), f"metadata key {key!r} is missing or empty")
+    if not _ID_RE.match(meta["id"]):
+        raise ContentError(
+            path, where["id"], "id must be 1-40 lowercase letters, digits or '-', e.g. faq-consular"
+        )
+    try:
+        dt.date.fromisoformat(meta["date"])
+    except ValueError:
+        raise ContentError(path, where["date"], "date must be YYYY-MM-DD, e.g. 2024-05-18") from None
+    return meta, where, i + 1
+
+
+def parse_document(path: Path) -> tuple[Document, list[Section], int]:
+    """Parse one content file into its document, sections and the line of its id."""
+    lines = _decode(path).splitlines()
+    meta, where, body_start = _parse_header(path, lines)
+    document = Document(
+        id=meta["id"],
+        title=meta["title"],
+        speaker=meta["speaker"],
+        date=meta["date"],
+        language=meta["language"],
+        role=meta.get("role", ""),
+        published=meta.get("published", ""),
+        kind=meta.get("kind", "interview") or "interview",
+        path=str(path),
+    )
+
+    sections: list[Section] = []
+    title: str | None = None
+    title_line = 0
+    passages: list[Passage] = []
+    paragraph: list[str] = []
+    paragraph_line = 0
+
+    def flush_paragraph() -> None:
+        nonlocal paragraph
+        if not paragraph:
+            return
+        if title is None:
+            raise ContentError(
+                path, paragraph_line, "passage outside any section: add a '## ' heading above it"
+            )
+        text = " ".join(paragraph)
+        passages.append(
+            Passage(
+                id=passage_id(document.id, title, text),
+                document=document,
+                section=title,
+                text=text,
+                section_no=len(sections),
+                position=len(passages),
+                line=paragraph_line,
+            )
+        )
+        paragraph = []
+
+    def flush_section() -> None:
+        nonlocal passages
+        flush_paragraph()
+        if title is None:
+            return
+        if not passages:
+            raise ContentError(path, title_line, "section has no passages under it")
+        sections.append(Section(document, title, len(sections), tuple(passages)))
+        passages = []
+
+    for number, raw in enumerate(lines[body_start:], start=body_start + 1):
+        line = raw.strip()
+        if not line:
+            flush_paragraph()
+        elif line.startswith("## "):
+            flush_section()
+            title, title_line = line[3:].strip(), number
+            if not title:
+                raise ContentError(path, number, "empty section title")
+        elif line.startswith("#"):
+            raise ContentError(path, number, "sections are '## ' headings; other headings are not used")
+        else:
+            if not paragraph:
+                paragraph_line = number
+            paragraph.append(line)
+    flush_section()
+    if not sections:
+        raise ContentError(path, body_start, "no sections: add '## ' headings with passages under them")
+    return document, sections, where["id"]
