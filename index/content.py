@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REQUIRED_KEYS = ("id", "title", "speaker", "date", "language")
-OPTIONAL_KEYS = ("role", "published", "kind")
+OPTIONAL_KEYS = ("role", "published", "kind", "examples")
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 _KEY_RE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s*:\s*(.*)$")
 
@@ -55,6 +55,8 @@ class Document:
     published: str = ""
     kind: str = "interview"
     path: str = ""
+    examples: tuple[str, ...] = ()
+    """Example questions this document answers, offered to new users."""
 
     def source_line(self) -> str:
         """Return the one-line citation: title, speaker and role, date, publication."""
@@ -103,6 +105,7 @@ class Corpus:
     passages: tuple[Passage, ...]
     sections: tuple[Section, ...]
     _by_id: dict[str, Passage] = field(repr=False, compare=False, default_factory=dict)
+    _sections: dict[tuple[str, int], Section] = field(repr=False, compare=False, default_factory=dict)
 
     @classmethod
     def from_documents(cls, parsed: Iterable[tuple[Document, list[Section]]]) -> Corpus:
@@ -124,7 +127,8 @@ class Corpus:
                             f"(same text as {other.document.path}:{other.line})",
                         )
                     by_id[passage.id] = passage
-        return cls(tuple(documents), tuple(by_id.values()), tuple(sections), by_id)
+        by_key = {(s.document.id, s.number): s for s in sections}
+        return cls(tuple(documents), tuple(by_id.values()), tuple(sections), by_id, by_key)
 
     def passage(self, passage_id: str) -> Passage | None:
         """Return the passage with this id, or None."""
@@ -140,10 +144,7 @@ class Corpus:
 
     def section_of(self, passage: Passage) -> Section:
         """Return the section that holds this passage."""
-        for section in self.sections:
-            if section.document is passage.document and section.number == passage.section_no:
-                return section
-        raise KeyError(passage.id)
+        return self._sections[(passage.document.id, passage.section_no)]
 
 
 def passage_id(document_id: str, section: str, text: str) -> str:
@@ -242,6 +243,7 @@ def parse_document(path: Path) -> tuple[Document, list[Section], int]:
         published=meta.get("published", ""),
         kind=meta.get("kind", "interview") or "interview",
         path=str(path),
+        examples=tuple(q.strip() for q in meta.get("examples", "").split("|") if q.strip()),
     )
 
     sections: list[Section] = []

@@ -1,0 +1,156 @@
+"""Command line: ask, content, console, telegram."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+from bot.console import Console, render_plain
+from bot.replies import Replies
+from bot.service import Answer, AnswerService
+from bot.settings import Settings, SettingsError, load_settings
+from index.content import ContentError, Corpus
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line and exit code 2."""
+
+    def error(self, message: str) -> Any:
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the parser for every command."""
+    parser = _Parser(prog="python -m bot", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    ask = commands.add_parser("ask", help="answer a question (or questions from stdin, one a line)")
+    ask.add_argument("question", nargs="?", help="the question; omit with --json to read stdin")
+    ask.add_argument("--json", action="store_true", help="print JSON instead of text")
+    ask.add_argument("--top", type=int, default=None, metavar="N", help="results to list (default TOP_K)")
+
+    content = commands.add_parser("content", help="validate content/ and list what it holds")
+    content.add_argument("--json", action="store_true", help="print every passage as a JSON line")
+
+    commands.add_parser("console", help="interactive console showing what the bot would say")
+    commands.add_parser("telegram", help="run the Telegram bot (needs BOT_TOKEN)")
+    return parser
+
+
+def answer_json(answer: Answer) -> dict[str, Any]:
+    """Return the JSON form of an answer (relied on by scripts and evaluation)."""
+    return {
+        "question": answer.question,
+        "answered": answer.answered,
+        "reason": answer.reason,
+        "confidence": round(answer.confidence, 4),
+        "results": [
+            {
+                "id": hit.passage.id,
+                "document": hit.passage.document.title,
+                "section": hit.passage.section,
+                "text": hit.passage.text,
+                "score": hit.score,
+                "matched": list(hit.matched),
+            }
+            for hit in answer.hits
+        ],
+    }
+
+
+def cmd_ask(service: AnswerService, args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
+    """Answer one question, or every line of stdin with --json."""
+    if args.top is not None and args.top < 1:
+        raise UsageError("--top must be at least 1")
+    if args.question is None:
+        if not args.json:
+            raise UsageError("give a QUESTION, or use --json to read questions from stdin")
+        for line in stdin:
+            answer = service.ask(line.rstrip("\n"), args.top)
+            stdout.write(json.dumps(answer_json(answer), ensure_ascii=False) + "\n")
+            stdout.flush()
+        return 0
+    answer = service.ask(args.question, args.top)
+    if args.json:
+        stdout.write(json.dumps(answer_json(answer), ensure_ascii=False) + "\n")
+    else:
+        stdout.write(render_plain(Replies(service).answer(answer, "en")) + "\n")
+    return 0
+
+
+def cmd_content(corpus: Corpus, as_json: bool, stdout: TextIO) -> int:
+    """Print a summary of the content, or every passage as a JSON line."""
+    if as_json:
+        for p in corpus.passages:
+            record = {
+                "id": p.id,
+                "document": p.document.title,
+                "document_id": p.document.id,
+                "speaker": p.document.speaker,
+                "date": p.document.date,
+                "section": p.section,
+                "text": p.text,
+                "file": p.document.path,
+                "line": p.line,
+            }
+            stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+        return 0
+    for document in corpus.documents:
+        sections = [s for s in corpus.sections if s.document is document]
+        count = sum(len(s.passages) for s in sections)
+        stdout.write(f"{document.path}: «{document.title}» — {document.speaker}, {document.date}\n")
+        stdout.write(f"  {len(sections)} sections, {count} passages\n")
+        for number, section in enumerate(sections, start=1):
+            stdout.write(f"  {number}. [{len(section.passages)}] {section.title}\n")
+    total = len(corpus.passages)
+    summary = f"{len(corpus.documents)} documents, {len(corpus.sections)} sections, {total} passages"
+    stdout.write(f"OK: {summary}\n")
+    return 0
+
+
+class UsageError(Exception):
+    """A bad argument, reported in one line."""
+
+
+def build_service(settings: Settings) -> AnswerService:
+    """Build the answering service from the settings."""
+    return AnswerService(
+        settings.content_dir,
+        min_confidence=settings.answer_threshold,
+        top_k=settings.top_k,
+    )
+
+
+def run(argv: Sequence[str], stdin: TextIO, stdout: TextIO) -> int:
+    """Parse arguments, build what the command needs, and run it."""
+    args = build_parser().parse_args(argv)
+    settings = load_settings()
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.command == "telegram":
+        # Imported here so that ask, content and console never load aiogram.
+        from bot.telegram.app import run_telegram
+
+        return run_telegram(settings)
+    service = build_service(settings)
+    if args.command == "ask":
+        return cmd_ask(service, args, stdin, stdout)
+    if args.command == "content":
+        return cmd_content(service.corpus, args.json, stdout)
+    return Console(service, stdin, stdout).run()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; report errors in one line on stderr."""
+    try:
+        return run(sys.argv[1:] if argv is None else argv, sys.stdin, sys.stdout)
+    except (ContentError, SettingsError, UsageError) as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return 2 if isinstance(exc, UsageError) else 1
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0

@@ -1,0 +1,112 @@
+"""An interactive console that says exactly what the Telegram bot would say."""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+from bot.replies import Replies, Reply
+from bot.service import Answer, AnswerService
+from bot.texts import Lang, t
+from index.content import Passage
+
+
+def render_plain(reply: Reply) -> str:
+    """Render a reply as plain text, buttons as a bracketed line under it."""
+    text = reply.plain().rstrip()
+    labels = [f"[{button.label}]" for row in reply.buttons for button in row]
+    return f"{text}\n{' '.join(labels)}" if labels else text
+
+
+class Console:
+    """Read questions and commands line by line; write the bot's replies."""
+
+    def __init__(self, service: AnswerService, stdin: TextIO, stdout: TextIO, lang: Lang = "en") -> None:
+        self.service = service
+        self.replies = Replies(service)
+        self.stdin = stdin
+        self.stdout = stdout
+        self.lang = lang
+        self._answer: Answer | None = None
+        self._rank = 0
+        self._page: Passage | None = None
+        self._picking_topic = False
+
+    def run(self) -> int:
+        """Serve until /quit or end of input; return the exit code."""
+        interactive = self.stdin.isatty()
+        self._say(self.replies.start(self.lang))
+        self._write(t(self.lang, "help_console").splitlines()[0])
+        while True:
+            if interactive:
+                self.stdout.write("> ")
+                self.stdout.flush()
+            line = self.stdin.readline()
+            if not line:
+                return 0
+            if not self.handle(line.strip()):
+                return 0
+
+    def handle(self, line: str) -> bool:
+        """Handle one line; return False to stop."""
+        command, _, rest = line.partition(" ")
+        command = command.lower()
+        if command in ("/quit", "/exit"):
+            return False
+        if command in ("/help", "/start"):
+            self._say(self.replies.help(self.lang, console=True))
+        elif command == "/about":
+            self._say(self.replies.about(self.lang))
+        elif command == "/topics":
+            self._topics(rest.strip())
+        elif command in ("/more", "/next"):
+            self._more()
+        elif self._picking_topic and line.isdigit():
+            self._topics(line)
+        else:
+            self._ask(line)
+        return True
+
+    def _ask(self, question: str) -> None:
+        self._picking_topic = False
+        self._page = None
+        self._answer = self.service.ask(question)
+        self._rank = 0
+        self._say(self.replies.answer(self._answer, self.lang, key="console"))
+
+    def _more(self) -> None:
+        if self._page is not None:
+            _, after = self.service.corpus.neighbours(self._page)
+            if after is None:
+                self._write(t(self.lang, "no_more"))
+            else:
+                self._open(after)
+            return
+        if self._answer is None or not self._answer.answered:
+            self._write(t(self.lang, "no_question"))
+            return
+        self._rank += 1
+        self._say(self.replies.answer(self._answer, self.lang, self._rank, key="console"))
+
+    def _topics(self, choice: str) -> None:
+        sections = self.service.sections
+        if not choice:
+            self._say(self.replies.topics(self.lang))
+            self._write(t(self.lang, "pick_topic", n=len(sections)))
+            self._picking_topic = True
+            return
+        if choice.isdigit() and 1 <= int(choice) <= len(sections):
+            self._picking_topic = False
+            self._open(sections[int(choice) - 1].passages[0])
+        else:
+            self._write(t(self.lang, "pick_topic", n=len(sections)))
+
+    def _open(self, passage: Passage) -> None:
+        self._page = passage
+        self._say(self.replies.passage(passage, self.lang))
+
+    def _say(self, reply: Reply) -> None:
+        self._write(render_plain(reply))
+
+    def _write(self, text: str) -> None:
+        self.stdout.write(text + "\n\n")
+        self.stdout.flush()

@@ -1,0 +1,79 @@
+"""Settings from environment variables and an optional .env file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+def bundled_content_dir() -> Path:
+    """Return the content shipped with the package, or the checkout's content/ folder."""
+    package = Path(__file__).resolve().parent
+    installed = package / "_content"
+    return installed if installed.is_dir() else package.parent / "content"
+
+
+class Settings(BaseSettings):
+    """Every setting of the bot; see the README for each variable."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    content_dir: Path = Field(default_factory=bundled_content_dir)
+    answer_threshold: float = Field(default=0.5, ge=0.0, le=1.0)
+    top_k: int = Field(default=3, ge=1, le=50)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    index_cache_dir: Path | None = None
+
+    # Telegram
+    bot_token: SecretStr | None = None
+    telegram_api_url: str | None = None
+    admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    data_dir: Path = Path("data")
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_host: str = "0.0.0.0"
+    webhook_port: int = Field(default=8080, ge=1, le=65535)
+    webhook_path: str = "/telegram/webhook"
+    rate_limit_messages: int = Field(default=5, ge=1)
+    rate_limit_seconds: float = Field(default=10.0, gt=0)
+    retention_days: int = Field(default=30, ge=1)
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [part.strip() for part in value.split(",") if part.strip()]
+            try:
+                return frozenset(int(part) for part in parts)
+            except ValueError:
+                raise ValueError("must be comma-separated numeric Telegram user ids, e.g. 1,2") from None
+        return value
+
+    @field_validator("telegram_api_url", "webhook_url", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+
+class SettingsError(Exception):
+    """A setting with a bad value, named by its environment variable."""
+
+
+def load_settings() -> Settings:
+    """Build the settings once; turn validation errors into one line naming the variables."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            name = str(error["loc"][0]).upper() if error["loc"] else "?"
+            problems.append(f"{name}: {error['msg']}")
+        raise SettingsError("bad setting " + "; ".join(problems)) from None
