@@ -24,6 +24,8 @@ class RankingParams:
     """How many times the previous passage's terms join the bag of a passage."""
     spelling: bool = True
     """Map an unknown word of the question to a known word one edit away."""
+    unknown_weight: float = 1.0
+    """Weight, relative to the rarest known term, of a question word no passage has."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +123,7 @@ class PassageIndex:
             return 0.0
         # A term no passage has weighs like the rarest term: the question asks
         # about something the texts never mention.
-        unseen = math.log(1 + 2 * len(self.bags))
+        unseen = self.params.unknown_weight * math.log(1 + 2 * len(self.bags))
         weights = {t: max(self.scorer.idf(t) or unseen, 0.0) for t in terms}
         total = sum(weights.values())
         if total <= 0:
