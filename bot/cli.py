@@ -131,6 +131,8 @@ def run(argv: Sequence[str], stdin: TextIO, stdout: TextIO) -> int:
     settings = load_settings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.command == "telegram":
+        if settings.bot_token is None or not settings.bot_token.get_secret_value().strip():
+            raise SettingsError("BOT_TOKEN is not set: put the token from @BotFather in BOT_TOKEN or .env")
         # Imported here so that ask, content and console never load aiogram.
         from bot.telegram.app import run_telegram
 

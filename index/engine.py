@@ -1,0 +1,266 @@
+"""BM25 over an inverted index that scores exactly like rank-bm25, touching only matching passages."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from itertools import chain
+
+import numpy as np
+from numpy.typing import NDArray
+
+from index.bm25 import BM25Params
+
+Floats = NDArray[np.float64]
+Ints = NDArray[np.int64]
+DocIds = NDArray[np.int32]
+
+# Below this share of the corpus, a multi-term query merges its postings by
+# sorting them; above it, one dense pass over all passages is cheaper.
+_SPARSE_SHARE = 1 / 8
+
+
+@dataclass(frozen=True, eq=False)
+class Postings:
+    """The built index: everything scoring needs, and everything the cache stores."""
+
+    n_docs: int
+    terms: tuple[str, ...]
+    """Every term, in order of first occurrence in the corpus (rank-bm25's order)."""
+    idf: Floats
+    """rank-bm25's idf of each term, floored for BM25Okapi."""
+    indptr: Ints
+    """Postings of term t are positions indptr[t] to indptr[t + 1] of docs and weights."""
+    docs: DocIds
+    """Passage indexes, ascending within each term."""
+    weights: Floats
+    """The term's whole rank-bm25 contribution to the passage's score."""
+
+    def validate(self) -> None:
+        """Raise ValueError unless the arrays are shaped and ordered like a built index."""
+        n_terms, n_postings = len(self.terms), len(self.docs)
+        expected: tuple[tuple[str, NDArray[np.generic], type[np.generic], int], ...] = (
+            ("idf", self.idf, np.float64, n_terms),
+            ("indptr", self.indptr, np.int64, n_terms + 1),
+            ("docs", self.docs, np.int32, n_postings),
+            ("weights", self.weights, np.float64, n_postings),
+        )
+        for name, array, dtype, size in expected:
+            if array.dtype != dtype or array.shape != (size,):
+                raise ValueError(f"{name}: expected {size} x {np.dtype(dtype)}, got {array.shape} x {array.dtype}")
+        if self.n_docs < 0 or n_postings > n_terms * self.n_docs:
+            raise ValueError("more postings than terms times passages")
+        if self.indptr[0] != 0 or self.indptr[-1] != n_postings:
+            raise ValueError("indptr does not span the postings")
+        lengths = np.diff(self.indptr)
+        if n_terms and int(lengths.min()) < 1:
+            raise ValueError("a term without postings")
+        if n_postings and (int(self.docs.min()) < 0 or int(self.docs.max()) >= self.n_docs):
+            raise ValueError("a passage index out of range")
+        # Within a term, passages strictly increase; a decrease may only start a new term.
+        steps = np.diff(self.docs.astype(np.int64))
+        starts = np.zeros(max(n_postings - 1, 0), dtype=bool)
+        starts[self.indptr[1:-1] - 1] = True
+        if bool(np.any((steps <= 0) & ~starts)):
+            raise ValueError("postings of a term are not in ascending passage order")
+        if not (np.all(np.isfinite(self.weights)) and np.all(np.isfinite(self.idf))):
+            raise ValueError("non-finite weights or idf")
+        if len(set(self.terms)) != n_terms:
+            raise ValueError("a term listed twice")
+
+
+class FastBM25:
+    """rank-bm25's scores from precomputed postings; implements the Scorer protocol."""
+
+    def __init__(self, bags: Sequence[Sequence[str]], params: BM25Params) -> None:
+        self._setup(build_postings(bags, params), params)
+
+    @classmethod
+    def from_postings(cls, postings: Postings, params: BM25Params) -> FastBM25:
+        """Return an engine over postings built earlier with the same params."""
+        engine = cls.__new__(cls)
+        engine._setup(postings, params)
+        return engine
+
+    def _setup(self, postings: Postings, params: BM25Params) -> None:
+        self.params = params
+        self.postings = postings
+        self._n = postings.n_docs
+        self._ids = dict(zip(postings.terms, range(len(postings.terms)), strict=True))
+        self._indptr = postings.indptr.tolist()
+        self._idf = postings.idf.tolist()
+        self._docs = postings.docs
+        self._weights = postings.weights
+        # BM25Plus adds idf * delta for a term even to passages without it: a
+        # query term's delta + 0 / (k1 * norm + 0) is just delta in rank-bm25.
+        self._absent = postings.idf * params.delta if params.variant == "plus" else None
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __contains__(self, term: object) -> bool:
+        return term in self._ids
+
+    @property
+    def terms(self) -> tuple[str, ...]:
+        """Return every term of the corpus."""
+        return self.postings.terms
+
+    def idf(self, term: str) -> float | None:
+        """Return rank-bm25's idf for the term (floored for BM25Okapi), or None if no passage has it."""
+        tid = self._ids.get(term)
+        return None if tid is None else self._idf[tid]
+
+    def scores(self, terms: Sequence[str]) -> list[float]:
+        """Return rank-bm25's get_scores for these terms: every passage, in corpus order."""
+        out = np.zeros(self._n)
+        for tid in self._term_ids(terms):
+            docs, weights = self._slice(tid)
+            if self._absent is None:
+                out[docs] += weights
+            else:
+                row = np.full(self._n, self._absent[tid])
+                row[docs] = weights
+                out += row
+        return out.tolist()  # type: ignore[no-any-return]
+
+    def top_k(self, terms: Sequence[str], k: int) -> list[tuple[int, float]]:
+        """Return up to k (passage, score) with at least one of the terms, best first, ties by index."""
+        ids = self._term_ids(terms)
+        if k <= 0 or not ids:
+            return []
+        if len(ids) == 1:
+            # A lone term's postings are already the candidates and their scores.
+            docs, scores = self._slice(ids[0])
+            return _best(docs, scores, k)
+        slices = [self._slice(tid) for tid in ids]
+        docs = np.concatenate([d for d, _ in slices])
+        if len(docs) < self._n * _SPARSE_SHARE:
+            candidates, slot = np.unique(docs, return_inverse=True)
+        else:
+            seen = np.zeros(self._n, dtype=bool)
+            seen[docs] = True
+            candidates = np.flatnonzero(seen)
+            slot = np.searchsorted(candidates, docs)
+        if self._absent is None:
+            # bincount adds each passage's weights in query order, the order
+            # rank-bm25 adds them in, so scores match it to the last bit.
+            weights = np.concatenate([w for _, w in slices])
+            scores = np.bincount(slot, weights=weights, minlength=len(candidates))
+        else:
+            scores = np.zeros(len(candidates))
+            start = 0
+            for tid, (term_docs, term_weights) in zip(ids, slices, strict=True):
+                row = np.full(len(candidates), self._absent[tid])
+                row[slot[start : start + len(term_docs)]] = term_weights
+                scores += row
+                start += len(term_docs)
+        return _best(candidates, scores, k)
+
+    def matched(self, doc: int, terms: Iterable[str]) -> tuple[str, ...]:
+        """Return those of the terms that occur in the passage, in the order given."""
+        return tuple(t for t in terms if self.contains(doc, t))
+
+    def contains(self, doc: int, term: str) -> bool:
+        """Return whether the passage's bag has the term."""
+        tid = self._ids.get(term)
+        if tid is None:
+            return False
+        docs, _ = self._slice(tid)
+        at = int(np.searchsorted(docs, doc))
+        return at < len(docs) and int(docs[at]) == doc
+
+    def _term_ids(self, terms: Sequence[str]) -> list[int]:
+        # Unknown terms add nothing in rank-bm25 (idf 0); repeats count again.
+        return [tid for tid in map(self._ids.get, terms) if tid is not None]
+
+    def _slice(self, tid: int) -> tuple[DocIds, Floats]:
+        lo, hi = self._indptr[tid], self._indptr[tid + 1]
+        return self._docs[lo:hi], self._weights[lo:hi]
+
+
+def _best(candidates: NDArray[np.integer], scores: Floats, k: int) -> list[tuple[int, float]]:
+    """Return the k best (candidate, score), best first, ties by lower candidate."""
+    m = len(scores)
+    if k < m:
+        # Partial selection finds the k-th best score; all above it are in,
+        # and ties at it are taken in candidate (passage) order.
+        kth = np.argpartition(scores, m - k)[m - k]
+        threshold = scores[kth]
+        above = np.flatnonzero(scores > threshold)
+        level = np.flatnonzero(scores == threshold)[: k - len(above)]
+        chosen = np.concatenate((above, level))
+    else:
+        chosen = np.arange(m)
+    # Candidates ascend, so position order is passage order for ties.
+    order = chosen[np.lexsort((chosen, -scores[chosen]))]
+    return list(zip(candidates[order].tolist(), scores[order].tolist(), strict=True))
+
+
+def build_postings(bags: Sequence[Sequence[str]], params: BM25Params) -> Postings:
+    """Count terms and precompute every term-passage contribution exactly as rank-bm25 does."""
+    if params.variant not in ("okapi", "l", "plus"):
+        raise ValueError(f"unknown BM25 variant {params.variant!r}")
+    n = len(bags)
+    lengths = np.fromiter(map(len, bags), dtype=np.int64, count=n)
+    total = int(lengths.sum())
+    # First-occurrence order is rank-bm25's dict order, which fixes the order
+    # of its idf sum and so the last bit of BM25Okapi's epsilon floor.
+    terms = tuple(dict.fromkeys(chain.from_iterable(bags)))
+    ids = dict(zip(terms, range(len(terms)), strict=True))
+    term_of = np.fromiter(map(ids.__getitem__, chain.from_iterable(bags)), dtype=np.int64, count=total)
+    keys = term_of * max(n, 1) + np.repeat(np.arange(n, dtype=np.int64), lengths)
+    del term_of
+    keys.sort()
+    first = np.ones(total, dtype=bool)
+    np.not_equal(keys[1:], keys[:-1], out=first[1:])
+    starts = np.flatnonzero(first)
+    del first
+    unique_keys = keys[starts]
+    del keys
+    tf = np.diff(starts, append=total)
+    term = unique_keys // max(n, 1)
+    docs = unique_keys - term * max(n, 1)
+    df = np.bincount(term, minlength=len(terms))
+    indptr = np.zeros(len(terms) + 1, dtype=np.int64)
+    np.cumsum(df, out=indptr[1:])
+    idf = _idf(df, n, params)
+    weights = _weights(idf[term], tf, lengths[docs], total / n if n else 0.0, params)
+    return Postings(n, terms, idf, indptr, docs.astype(np.int32), weights)
+
+
+def _idf(df: Ints, n: int, params: BM25Params) -> Floats:
+    """Return rank-bm25's idf per term from document frequencies."""
+    # math.log, not np.log, so every idf is bit-equal to rank-bm25's; idf
+    # depends only on df, so the few distinct values are all that is computed.
+    distinct, which = np.unique(df, return_inverse=True)
+    if params.variant == "okapi":
+        values = [math.log(n - f + 0.5) - math.log(f + 0.5) for f in distinct.tolist()]
+    elif params.variant == "l":
+        values = [math.log(n + 1) - math.log(f + 0.5) for f in distinct.tolist()]
+    else:
+        values = [math.log((n + 1) / f) for f in distinct.tolist()]
+    idf = np.array(values, dtype=np.float64)[which]
+    if params.variant == "okapi" and len(idf):
+        # rank-bm25 averages over all terms, negative ones included, adding in
+        # dict order: cumsum adds sequentially, like its loop.
+        average = float(np.cumsum(idf)[-1]) / len(idf)
+        idf[idf < 0] = params.epsilon * average
+    return idf
+
+
+def _weights(idf: Floats, tf: Ints, doc_len: Ints, avgdl: float, params: BM25Params) -> Floats:
+    """Return each posting's contribution with rank-bm25's expressions, operand for operand."""
+    if not len(tf):
+        return np.zeros(0)
+    k1, b, delta = params.k1, params.b, params.delta
+    # Same operations in the same order as rank-bm25's get_scores, so every
+    # contribution is bit-equal to the one it adds.
+    norm = 1 - b + b * doc_len / avgdl
+    if params.variant == "okapi":
+        return idf * (tf * (k1 + 1) / (tf + k1 * norm))
+    if params.variant == "l":
+        ctd = tf / norm
+        return idf * tf * (k1 + 1) * (ctd + delta) / (k1 + ctd + delta)
+    return idf * (delta + (tf * (k1 + 1)) / (k1 * norm + tf))

@@ -1,0 +1,130 @@
+"""The command line, run as a real subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(*args: str, stdin: str = "", env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    full_env = {k: v for k, v in os.environ.items() if k not in ("CONTENT_DIR", "TOP_K", "ANSWER_THRESHOLD")}
+    full_env["PYTHONPATH"] = str(ROOT)
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=cwd or ROOT,
+        timeout=60,
+    )
+
+
+def test_ask_prints_section_passage_and_source(tmp_path: Path) -> None:
+    result = run("ask", "How many generators did Kusto Group deliver?", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Section: Kazakhstan's private business" in result.stdout
+    assert "41 high-power generators" in result.stdout
+    assert "Source: «DESPITE THE DISTANCE" in result.stdout
+
+
+def test_ask_json_has_the_documented_shape() -> None:
+    result = run("ask", "--json", "--top", "2", "What are the Yurts of Invincibility?")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["question"] == "What are the Yurts of Invincibility?"
+    assert data["answered"] is True
+    assert 1 <= len(data["results"]) <= 2
+    first = data["results"][0]
+    assert set(first) >= {"id", "document", "section", "text", "score"}
+    assert "Yurts of Invincibility" in first["text"]
+    assert isinstance(first["score"], float)
+    scores = [r["score"] for r in data["results"]]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_ask_json_reads_questions_from_stdin_in_order() -> None:
+    questions = ["How many tonnes of humanitarian aid did Ukraine receive?", "", "Tell me a joke", "Як справи?"]
+    result = run("ask", "--json", stdin="\n".join(questions) + "\n")
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["question"] for line in lines] == questions
+    assert [line["answered"] for line in lines] == [True, False, False, False]
+    assert all(len(line["results"]) <= 3 for line in lines)
+
+
+def test_content_lists_the_seven_sections() -> None:
+    result = run("content")
+    assert result.returncode == 0, result.stderr
+    assert "7 sections, 46 passages" in result.stdout
+    assert "OK: 1 documents, 7 sections, 46 passages" in result.stdout
+
+
+def test_content_json_prints_every_passage() -> None:
+    result = run("content", "--json")
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(records) == 46
+    assert {"id", "document", "speaker", "date", "section", "text"} <= set(records[0])
+    assert len({r["id"] for r in records}) == 46
+
+
+def test_console_piped_session() -> None:
+    script = "/help\n/topics\n3\n/more\nWhat are the Yurts of Invincibility?\n/more\nhello\n/about\n"
+    result = run("console", stdin=script)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "/quit" in out  # help
+    assert "7. What kinds of projects" in out  # topics
+    assert "Passage 1 of 13" in out and "Passage 2 of 13" in out  # section 3 and /more
+    assert "Yurts of Invincibility" in out
+    assert "There are no more answers" in out  # only one passage matches
+    assert "could not find" in out  # hello
+    assert "Chargé d'Affaires" in out  # about
+
+
+def test_console_quit_exits_zero() -> None:
+    result = run("console", stdin="/quit\nnever read\n")
+    assert result.returncode == 0
+    assert "could not find" not in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "message"),
+    [
+        (("ask",), {}, "give a QUESTION"),
+        (("nonsense",), {}, "invalid choice"),
+        (("ask", "--top", "0", "x"), {}, "--top must be at least 1"),
+        (("ask", "x"), {"TOP_K": "many"}, "TOP_K"),
+        (("ask", "x"), {"ANSWER_THRESHOLD": "2"}, "ANSWER_THRESHOLD"),
+        (("content",), {"CONTENT_DIR": "/nonexistent/content"}, "content folder not found"),
+    ],
+)
+def test_bad_arguments_give_one_line_and_nonzero_exit(args: tuple[str, ...], env: dict[str, str], message: str) -> None:
+    result = run(*args, env=env)
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_broken_content_names_file_and_line(tmp_path: Path) -> None:
+    (tmp_path / "bad.md").write_text("---\nid: x\ntitle: T\nspeaker: S\ndate: 2024-01-01\nlanguage: en\n---\nStray.\n")
+    result = run("ask", "anything", env={"CONTENT_DIR": str(tmp_path)})
+    assert result.returncode == 1
+    assert f"{tmp_path / 'bad.md'}:8: passage outside any section" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_telegram_without_token_is_one_clear_line() -> None:
+    result = run("telegram", env={"BOT_TOKEN": ""})
+    assert result.returncode != 0
+    assert "BOT_TOKEN" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,128 @@
+"""Content loading: the real interview, and each kind of broken file."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from index.content import ContentError, load_corpus
+
+ROOT = Path(__file__).resolve().parents[1]
+CONTENT = ROOT / "content"
+SEED = ROOT.parent / "shared" / "seeds" / "000_10b6e096966553a5.txt"
+
+GOOD_HEADER = "---\nid: faq\ntitle: Consular FAQ\nspeaker: Consular section\ndate: 2024-06-01\nlanguage: en\n---\n"
+
+
+def write(directory: Path, name: str, text: str | bytes) -> Path:
+    path = directory / name
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_interview_has_seven_sections_and_metadata() -> None:
+    corpus = load_corpus(CONTENT)
+    assert len(corpus.documents) == 1
+    document = corpus.documents[0]
+    assert document.speaker == "Serhii PAVLENKO"
+    assert document.date == "2024-05-18"
+    assert document.role.startswith("Chargé d'Affaires a.i. of Ukraine")
+    assert len(corpus.sections) == 7
+    assert len(corpus.passages) == sum(len(s.passages) for s in corpus.sections) == 46
+
+
+@pytest.mark.skipif(not SEED.exists(), reason="shared seed not beside the checkout")
+def test_interview_is_the_seed_verbatim_with_only_the_listed_repairs() -> None:
+    seed = SEED.read_text(encoding="utf-8")
+    corpus = load_corpus(CONTENT)
+    questions = [m.group(1) for m in re.finditer(r"^— \*(.+)\*$", seed, re.M)]
+    assert [s.title for s in corpus.sections] == questions
+    repaired = seed.replace("\\$", "$")
+    repaired = repaired.replace("we are counting on\n\nefficient", "we are counting on efficient")
+    repaired = repaired.replace("dedicated to the\n\n\n\n210th", "dedicated to the 210th")
+    seed_paragraphs = [" ".join(p.split()) for p in re.split(r"\n\s*\n", repaired) if p.strip()]
+    body = seed_paragraphs[seed_paragraphs.index(f"— *{questions[0]}*") :]
+    body = [p for p in body if not p.startswith("— *") and p != "Interview dated 18 May 2024"]
+    assert [p.text for p in corpus.passages] == body
+    assert "$2.5 million" in " ".join(body)
+
+
+def test_passage_ids_are_stable_and_follow_the_text(tmp_path: Path) -> None:
+    first = [p.id for p in load_corpus(CONTENT).passages]
+    assert first == [p.id for p in load_corpus(CONTENT).passages]
+    assert len(set(first)) == len(first)
+    assert all(len(i.encode()) <= 16 for i in first)
+
+    write(tmp_path, "a.md", GOOD_HEADER + "\n## Q one?\n\nAlpha.\n\nBeta.\n")
+    before = {p.text: p.id for p in load_corpus(tmp_path).passages}
+    write(tmp_path, "a.md", GOOD_HEADER + "\n## Q one?\n\nNew first.\n\nAlpha.\n\nBeta changed.\n")
+    after = {p.text: p.id for p in load_corpus(tmp_path).passages}
+    assert after["Alpha."] == before["Alpha."]  # an insertion does not move other ids
+    assert "Beta changed." in after
+    assert after["Beta changed."] != before["Beta."]
+
+
+def test_a_second_document_is_picked_up_without_code(tmp_path: Path) -> None:
+    shutil.copy(CONTENT / "pavlenko-2024-05-18.md", tmp_path)
+    write(tmp_path, "faq.md", GOOD_HEADER + "\n## How do I renew a passport?\n\nBook a visit.\nBring photos.\n")
+    corpus = load_corpus(tmp_path)
+    assert len(corpus.documents) == 2
+    faq = [p for p in corpus.passages if p.document.id == "faq"]
+    assert [(p.section, p.text) for p in faq] == [("How do I renew a passport?", "Book a visit. Bring photos.")]
+
+
+BROKEN = [
+    ("empty.md", "", 1, "empty file"),
+    ("blank.md", "\n  \n", 1, "empty file"),
+    ("nometa.md", "## Q?\n\nText.\n", 1, "no metadata header"),
+    ("unclosed.md", "---\nid: x\ntitle: T\n", 3, "not closed"),
+    ("missing.md", "---\nid: x\ntitle: T\n---\n## Q?\n\nText.\n", 1, "'speaker' is missing"),
+    ("unknown.md", GOOD_HEADER.replace("language: en", "language: en\nauthor: X"), 7, "unknown metadata key"),
+    ("baddate.md", GOOD_HEADER.replace("2024-06-01", "1 June 2024") + "## Q?\n\nT.\n", 5, "YYYY-MM-DD"),
+    ("outside.md", GOOD_HEADER + "\nStray paragraph.\n\n## Q?\n\nText.\n", 9, "outside any section"),
+    ("nosection.md", GOOD_HEADER + "\n", 8, "no sections"),
+    ("emptysec.md", GOOD_HEADER + "\n## Q?\n\n## R?\n\nText.\n", 9, "no passages"),
+    ("dup.md", GOOD_HEADER + "\n## Q?\n\nSame.\n\nSame.\n", 13, "duplicate passage id"),
+    ("h1.md", GOOD_HEADER + "\n# Title\n", 9, "'## ' headings"),
+]
+
+
+@pytest.mark.parametrize(("name", "text", "line", "message"), BROKEN, ids=[b[0] for b in BROKEN])
+def test_broken_file_is_refused_naming_file_and_line(
+    tmp_path: Path, name: str, text: str, line: int, message: str
+) -> None:
+    write(tmp_path, "good.md", GOOD_HEADER.replace("id: faq", "id: good") + "\n## Q?\n\nFine.\n")
+    write(tmp_path, name, text)
+    with pytest.raises(ContentError) as caught:
+        load_corpus(tmp_path)
+    error = caught.value
+    assert error.path.endswith(name)
+    assert error.line == line
+    assert message in str(error)
+    assert str(error).startswith(f"{tmp_path / name}:{line}: ")
+
+
+def test_bad_encoding_names_the_line(tmp_path: Path) -> None:
+    write(tmp_path, "latin1.md", (GOOD_HEADER + "\n## Q?\n\nCaf").encode() + b"\xe9 au lait.\n")
+    with pytest.raises(ContentError, match=r"latin1\.md:11: not valid UTF-8"):
+        load_corpus(tmp_path)
+
+
+def test_duplicate_document_ids_across_files(tmp_path: Path) -> None:
+    write(tmp_path, "a.md", GOOD_HEADER + "\n## Q?\n\nOne.\n")
+    write(tmp_path, "b.md", GOOD_HEADER + "\n## Q?\n\nTwo.\n")
+    with pytest.raises(ContentError, match=r"b\.md:2: duplicate document id 'faq' \(also in .*a\.md:2\)"):
+        load_corpus(tmp_path)
+
+
+def test_missing_or_empty_folder(tmp_path: Path) -> None:
+    with pytest.raises(ContentError, match="no \\*.md content files"):
+        load_corpus(tmp_path)
+    with pytest.raises(ContentError, match="content folder not found"):
+        load_corpus(tmp_path / "nope")

@@ -1,0 +1,117 @@
+"""The answering service and the replies every adapter shows."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.console import render_plain
+from bot.replies import AnswerCache, Replies
+from bot.service import MAX_QUESTION_CHARS, AnswerService
+from index.content import ContentError
+
+CONTENT = Path(__file__).resolve().parents[1] / "content"
+
+
+@pytest.fixture(scope="module")
+def service() -> AnswerService:
+    return AnswerService(CONTENT)
+
+
+def test_answered_question_gives_passage_section_and_matched_words(service: AnswerService) -> None:
+    answer = service.ask("How many generators did Kusto Group deliver?")
+    assert answer.answered and answer.reason == "answered"
+    assert answer.best is not None
+    assert "41 high-power generators" in answer.best.passage.text
+    assert answer.best.passage.section.startswith("Kazakhstan's private business")
+    assert {"generat", "kusto"} <= set(answer.best.matched)
+    assert len(answer.hits) == 3
+
+
+@pytest.mark.parametrize(
+    ("question", "reason"),
+    [
+        ("", "empty"),
+        ("   \n", "empty"),
+        ("x" * (MAX_QUESTION_CHARS + 1), "too_long"),
+        ("?!", "no_match"),
+        ("🙂", "no_match"),
+        ("What is the Embassy's address in Astana?", "low_confidence"),
+        ("Як продовжити паспорт?", "other_language"),
+        ("Как продлить паспорт в посольстве?", "other_language"),
+    ],
+)
+def test_declines_say_why(service: AnswerService, question: str, reason: str) -> None:
+    answer = service.ask(question)
+    assert not answer.answered
+    assert answer.best is None
+    assert answer.reason == reason
+
+
+def test_a_declined_question_still_lists_the_nearest_passages(service: AnswerService) -> None:
+    answer = service.ask("What is the Embassy's address in Astana?")
+    assert not answer.answered and answer.hits
+
+
+def test_top_overrides_the_default(service: AnswerService) -> None:
+    assert len(service.ask("humanitarian aid", top=7).hits) == 7
+    assert len(service.ask("humanitarian aid", top=1).hits) == 1
+
+
+def test_reload_keeps_the_old_index_on_broken_content(tmp_path: Path) -> None:
+    folder = tmp_path / "content"
+    shutil.copytree(CONTENT, folder)
+    service = AnswerService(folder)
+    (folder / "broken.md").write_text("no header\n", encoding="utf-8")
+    with pytest.raises(ContentError, match=r"broken\.md:1"):
+        service.reload()
+    assert service.ask("Yurts of Invincibility").answered
+    (folder / "broken.md").unlink()
+    assert len(service.reload().passages) == 46
+
+
+def test_reply_bolds_matched_words_and_cites_the_source(service: AnswerService) -> None:
+    replies = Replies(service)
+    answer = service.ask("yurts of invincibility")
+    reply = replies.answer(answer, "en", key="k")
+    bold = [span.text for span in reply.spans if span.style == "bold"]
+    assert "Yurts" in bold and "Invincibility" in bold
+    text = reply.plain()
+    assert "Section: Kazakhstan's private business" in text
+    assert "Serhii PAVLENKO" in text and "2024-05-18" in text
+    assert [b.action for row in reply.buttons for b in row] == ["vote", "vote"]  # only one hit
+    several = replies.answer(service.ask("humanitarian aid"), "en", key="k")
+    assert [b.action for row in several.buttons for b in row] == ["more", "vote", "vote"]
+    assert several.buttons[0][0].args == ("k", "1")
+
+
+def test_decline_offers_topics_in_the_users_language(service: AnswerService) -> None:
+    replies = Replies(service)
+    english = replies.answer(service.ask("Recommend a restaurant in Astana"), "en")
+    assert "could not find" in english.plain()
+    assert english.buttons[0][0].action == "topics"
+    ukrainian = replies.answer(service.ask("Як продовжити паспорт?"), "uk")
+    assert "англійською" in ukrainian.plain()
+
+
+def test_section_paging_walks_the_section(service: AnswerService) -> None:
+    replies = Replies(service)
+    section = service.sections[1]
+    first = replies.section_first(section, "en")
+    assert [b.action for row in first.buttons for b in row] == ["page"]
+    second = service.passage(first.buttons[0][0].args[0])
+    assert second is not None and second.position == 1
+    last = replies.passage(second, "en")
+    assert [b.label for row in last.buttons for b in row] == ["« Back"]
+    assert "Passage 2 of 2" in render_plain(last)
+
+
+def test_answer_cache_forgets_the_oldest() -> None:
+    cache = AnswerCache(size=2)
+    service = AnswerService(CONTENT)
+    keys = [cache.put(service.ask(q)) for q in ("aid", "ports", "yurts")]
+    assert cache.get(keys[0]) is None
+    assert cache.get(keys[2]) is not None
+    assert cache.get("forged") is None
