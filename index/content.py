@@ -302,5 +302,7 @@ def parse_document(path: Path) -> tuple[Document, list[Section], int]:
             paragraph.append(line)
     flush_section()
     if not sections:
-        raise ContentError(path, max(len(lines), 1), "no sections: add '## ' headings with passages under them")
+        raise ContentError(
+            path, max(len(lines), 1), "no sections: add '## ' headings with passages under them"
+        )
     return document, sections, where["id"]

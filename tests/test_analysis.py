@@ -13,7 +13,11 @@ def analyzer() -> Analyzer:
 
 
 def test_quotes_dashes_and_case_are_folded(analyzer: Analyzer) -> None:
-    assert analyzer.terms("Kazakhstan’s EXPORT") == analyzer.terms("kazakhstan's export") == ["kazakhstan", "export"]
+    assert (
+        analyzer.terms("Kazakhstan’s EXPORT")
+        == analyzer.terms("kazakhstan's export")
+        == ["kazakhstan", "export"]
+    )
     assert analyzer.terms("2022–23") == ["2022", "23"]
 
 

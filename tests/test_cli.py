@@ -13,7 +13,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run(*args: str, stdin: str = "", env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str, stdin: str = "", env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     full_env = {k: v for k, v in os.environ.items() if k not in ("CONTENT_DIR", "TOP_K", "ANSWER_THRESHOLD")}
     full_env["PYTHONPATH"] = str(ROOT)
     full_env.update(env or {})
@@ -25,6 +27,7 @@ def run(*args: str, stdin: str = "", env: dict[str, str] | None = None, cwd: Pat
         env=full_env,
         cwd=cwd or ROOT,
         timeout=60,
+        check=False,
     )
 
 
@@ -52,7 +55,12 @@ def test_ask_json_has_the_documented_shape() -> None:
 
 
 def test_ask_json_reads_questions_from_stdin_in_order() -> None:
-    questions = ["How many tonnes of humanitarian aid did Ukraine receive?", "", "Tell me a joke", "Як справи?"]
+    questions = [
+        "How many tonnes of humanitarian aid did Ukraine receive?",
+        "",
+        "Tell me a joke",
+        "Як справи?",
+    ]
     result = run("ask", "--json", stdin="\n".join(questions) + "\n")
     assert result.returncode == 0, result.stderr
     lines = [json.loads(line) for line in result.stdout.splitlines()]
@@ -107,7 +115,9 @@ def test_console_quit_exits_zero() -> None:
         (("content",), {"CONTENT_DIR": "/nonexistent/content"}, "content folder not found"),
     ],
 )
-def test_bad_arguments_give_one_line_and_nonzero_exit(args: tuple[str, ...], env: dict[str, str], message: str) -> None:
+def test_bad_arguments_give_one_line_and_nonzero_exit(
+    args: tuple[str, ...], env: dict[str, str], message: str
+) -> None:
     result = run(*args, env=env)
     assert result.returncode != 0
     assert message in result.stderr
@@ -116,7 +126,9 @@ def test_bad_arguments_give_one_line_and_nonzero_exit(args: tuple[str, ...], env
 
 
 def test_broken_content_names_file_and_line(tmp_path: Path) -> None:
-    (tmp_path / "bad.md").write_text("---\nid: x\ntitle: T\nspeaker: S\ndate: 2024-01-01\nlanguage: en\n---\nStray.\n")
+    (tmp_path / "bad.md").write_text(
+        "---\nid: x\ntitle: T\nspeaker: S\ndate: 2024-01-01\nlanguage: en\n---\nStray.\n"
+    )
     result = run("ask", "anything", env={"CONTENT_DIR": str(tmp_path)})
     assert result.returncode == 1
     assert f"{tmp_path / 'bad.md'}:8: passage outside any section" in result.stderr

@@ -14,7 +14,9 @@ ROOT = Path(__file__).resolve().parents[1]
 CONTENT = ROOT / "content"
 SEED = ROOT.parent / "shared" / "seeds" / "000_10b6e096966553a5.txt"
 
-GOOD_HEADER = "---\nid: faq\ntitle: Consular FAQ\nspeaker: Consular section\ndate: 2024-06-01\nlanguage: en\n---\n"
+GOOD_HEADER = (
+    "---\nid: faq\ntitle: Consular FAQ\nspeaker: Consular section\ndate: 2024-06-01\nlanguage: en\n---\n"
+)
 
 
 def write(directory: Path, name: str, text: str | bytes) -> Path:
@@ -70,11 +72,15 @@ def test_passage_ids_are_stable_and_follow_the_text(tmp_path: Path) -> None:
 
 def test_a_second_document_is_picked_up_without_code(tmp_path: Path) -> None:
     shutil.copy(CONTENT / "pavlenko-2024-05-18.md", tmp_path)
-    write(tmp_path, "faq.md", GOOD_HEADER + "\n## How do I renew a passport?\n\nBook a visit.\nBring photos.\n")
+    write(
+        tmp_path, "faq.md", GOOD_HEADER + "\n## How do I renew a passport?\n\nBook a visit.\nBring photos.\n"
+    )
     corpus = load_corpus(tmp_path)
     assert len(corpus.documents) == 2
     faq = [p for p in corpus.passages if p.document.id == "faq"]
-    assert [(p.section, p.text) for p in faq] == [("How do I renew a passport?", "Book a visit. Bring photos.")]
+    assert [(p.section, p.text) for p in faq] == [
+        ("How do I renew a passport?", "Book a visit. Bring photos.")
+    ]
 
 
 BROKEN = [
@@ -122,7 +128,7 @@ def test_duplicate_document_ids_across_files(tmp_path: Path) -> None:
 
 
 def test_missing_or_empty_folder(tmp_path: Path) -> None:
-    with pytest.raises(ContentError, match="no \\*.md content files"):
+    with pytest.raises(ContentError, match=r"no \*\.md content files"):
         load_corpus(tmp_path)
     with pytest.raises(ContentError, match="content folder not found"):
         load_corpus(tmp_path / "nope")
