@@ -14,7 +14,7 @@ from typing import Literal
 
 from bot.service import MAX_QUESTION_CHARS, Answer, AnswerService
 from bot.texts import Lang, t
-from index.analysis import Analyzer
+from index.analysis import Analyzer, refers_back
 from index.content import Document, Passage, Section
 
 Style = Literal["plain", "bold", "italic"]
@@ -184,6 +184,10 @@ class Replies:
         hit = answer.hits[rank]
         spans: list[Span] = [Span(f"{t(lang, 'section')}: ", "bold"), Span(hit.passage.section, "italic")]
         spans.append(Span("\n\n"))
+        before, _ = self.service.corpus.neighbours(hit.passage)
+        if before is not None and refers_back(hit.passage.text):
+            # The passage leans on the paragraph before it; show that first, set apart.
+            spans.append(Span(f"[…] {before.text}\n\n", "italic"))
         spans += highlight(hit.passage.text, hit.matched, self.analyzer)
         spans.append(Span("\n\n"))
         spans += source_spans(hit.passage.document, lang)

@@ -144,6 +144,18 @@ class Analyzer:
         out.append(Token(start, end, word, self._stem(word)))
 
 
+# Openings that lean on the paragraph before ("Such critical assistance",
+# "Therefore", "On the way to implementing these plans").
+_REFERS_BACK = re.compile(
+    r"^\W*(?:\w+\W+){0,5}?(?:these|those|such|therefore|in other words|the other)\b", re.IGNORECASE
+)
+
+
+def refers_back(text: str) -> bool:
+    """Return True if a paragraph opens by pointing at the one before it."""
+    return _REFERS_BACK.match(text) is not None
+
+
 def hash_words(words: frozenset[str]) -> str:
     """Return a short stable digest of a word set."""
     return hashlib.blake2b("\n".join(sorted(words)).encode(), digest_size=6).hexdigest()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from index.analysis import Analyzer, guess_language, normalize
+from index.analysis import Analyzer, guess_language, normalize, refers_back
 
 
 @pytest.fixture(scope="module")
@@ -67,3 +67,17 @@ def test_other_scripts_and_emoji_do_not_break(analyzer: Analyzer) -> None:
 )
 def test_guess_language(text: str, language: str) -> None:
     assert guess_language(text) == language
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("On the way to implementing these plans, we have sent a memorandum.", True),
+        ("Such critical and timely assistance was underlined.", True),
+        ("Therefore, citizens helped.", True),
+        ("The Embassy supports Sunday schools.", False),
+        ("This year, we celebrated Vyshyvanka Day.", False),
+    ],
+)
+def test_refers_back(text: str, expected: bool) -> None:
+    assert refers_back(text) is expected

@@ -115,3 +115,13 @@ def test_answer_cache_forgets_the_oldest() -> None:
     assert cache.get(keys[0]) is None
     assert cache.get(keys[2]) is not None
     assert cache.get("forged") is None
+
+
+def test_a_passage_that_leans_on_the_one_before_is_shown_with_it(service: AnswerService) -> None:
+    answer = service.ask("Was a draft framework memorandum sent to the Kazakh party?")
+    assert answer.best is not None
+    assert answer.best.passage.text.startswith("On the way to implementing these plans")
+    reply = Replies(service).answer(answer, "en")
+    context = [span.text for span in reply.spans if span.style == "italic" and span.text.startswith("[…]")]
+    assert len(context) == 1 and "international medical partnerships" in context[0]
+    assert reply.plain().index("[…]") < reply.plain().index("On the way to implementing")
