@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from index.analysis import Analyzer
 from index.bm25 import BM25Params, RankBM25Scorer, Scorer
 from index.content import Corpus, Passage
-from index.spelling import SpellingIndex
+from index.spelling import SpellingIndex, rare_variants
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +67,8 @@ class PassageIndex:
         self.corpus = corpus
         self.analyzer = analyzer or Analyzer()
         self.params = params or RankingParams()
-        self.bags = build_bags(corpus, self.analyzer, self.params)
+        self.variants = term_variants(corpus, self.analyzer) if self.params.spelling else {}
+        self.bags = build_bags(corpus, self.analyzer, self.params, self.variants)
         self._bag_sets = [frozenset(bag) for bag in self.bags]
         self.scorer = scorer_factory(self.bags, self.params.bm25)
         self._spelling: SpellingIndex | None = None
@@ -87,7 +88,7 @@ class PassageIndex:
         terms: list[str] = []
         corrections: list[tuple[str, str]] = []
         for token in self.analyzer.tokens(question):
-            term = token.term
+            term = self.variants.get(token.term, token.term)
             if term not in self._known_terms and self.params.spelling:
                 known = self._speller().correct(token.word)
                 if known is not None:
@@ -131,16 +132,33 @@ class PassageIndex:
         return sum(weights[t] for t in hits[0].matched) / total
 
 
-def build_bags(corpus: Corpus, analyzer: Analyzer, params: RankingParams) -> list[list[str]]:
+def term_variants(corpus: Corpus, analyzer: Analyzer) -> dict[str, str]:
+    """Return the terms of rare misspellings in the texts and the terms they stand for."""
+    counts: dict[str, int] = {}
+    for passage in corpus.passages:
+        for token in analyzer.tokens(passage.text):
+            counts[token.word] = counts.get(token.word, 0) + 1
+    variants = rare_variants(counts)
+    return {analyzer.terms(rare)[0]: analyzer.terms(known)[0] for rare, known in variants.items()}
+
+
+def build_bags(
+    corpus: Corpus, analyzer: Analyzer, params: RankingParams, variants: dict[str, str] | None = None
+) -> list[list[str]]:
     """Return the bag of terms of each passage: its text, title and context."""
+    variants = variants or {}
+
+    def terms(text: str) -> list[str]:
+        return [variants.get(term, term) for term in analyzer.terms(text)]
+
     title_terms: dict[tuple[str, int], list[str]] = {}
     bags: list[list[str]] = []
     previous: list[str] = []
     for passage in corpus.passages:
         key = (passage.document.id, passage.section_no)
         if key not in title_terms:
-            title_terms[key] = analyzer.terms(passage.section)
-        own = analyzer.terms(passage.text)
+            title_terms[key] = terms(passage.section)
+        own = terms(passage.text)
         bag = own + title_terms[key] * params.title_weight
         if passage.position > 0:
             bag += previous * params.context_weight

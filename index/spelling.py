@@ -55,3 +55,25 @@ class SpellingIndex:
         for word in words:
             counts[word] = counts.get(word, 0) + 1
         return cls(counts, min_length)
+
+
+def rare_variants(
+    counts: dict[str, int], max_rare: int = 2, min_ratio: int = 20, min_length: int = 6
+) -> dict[str, str]:
+    """Map a rare word to a far more frequent word one edit away: a slip in the text itself.
+
+    The published interview spells "Kazakhstan" once as "Kazakstan"; without this,
+    a user's identical slip would match only that one passage.
+    """
+    frequent = {w: n for w, n in counts.items() if n >= min_ratio and len(w) >= min_length - 1}
+    if not frequent:
+        return {}
+    index = SpellingIndex(frequent, min_length)
+    variants: dict[str, str] = {}
+    for word, count in counts.items():
+        if count > max_rare or len(word) < min_length or word in frequent:
+            continue
+        target = index.correct(word)
+        if target is not None and counts[target] >= min_ratio * count:
+            variants[word] = target
+    return variants

@@ -10,7 +10,7 @@ from rank_bm25 import BM25Okapi
 from index.analysis import Analyzer
 from index.content import load_corpus
 from index.ranking import PassageIndex, RankingParams, build_bags
-from index.spelling import SpellingIndex, osa_distance
+from index.spelling import SpellingIndex, osa_distance, rare_variants
 
 CONTENT = Path(__file__).resolve().parents[1] / "content"
 
@@ -42,7 +42,8 @@ def test_a_ten_thousand_character_question_is_handled(index: PassageIndex) -> No
 
 
 def test_scores_are_rank_bm25_scores_of_passage_and_title_terms(index: PassageIndex) -> None:
-    bags = build_bags(index.corpus, Analyzer(), RankingParams())
+    bags = build_bags(index.corpus, Analyzer(), RankingParams(), index.variants)
+    assert bags == index.bags
     reference = BM25Okapi(bags, k1=1.2, b=0.75, epsilon=0.25)
     result = index.search("humanitarian aid generators", 5)
     expected = reference.get_scores(list(result.terms))
@@ -66,6 +67,17 @@ def test_misspelt_names_find_their_passage(index: PassageIndex, typed: str, expe
     assert result.hits, typed
     assert expected.lower() in result.hits[0].passage.text.lower()
     assert result.corrections and result.corrections[0][0] == typed.lower()
+
+
+def test_a_slip_in_the_text_itself_is_read_as_the_usual_spelling(index: PassageIndex) -> None:
+    # The interview spells "Kazakstan" once; a user typing it should not be sent there.
+    assert index.variants == {"kazakstan": "kazakhstan"}
+    assert rare_variants({"kazakhstan": 97, "kazakstan": 1, "russia": 16, "russian": 13}) == {
+        "kazakstan": "kazakhstan"
+    }
+    result = index.search("Kazakstan troops", 1)
+    assert result.terms == ("kazakhstan", "troop")
+    assert "will not deploy its troops" in result.hits[0].passage.text
 
 
 def test_spelling_only_corrects_unknown_longer_words() -> None:

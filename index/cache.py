@@ -1,0 +1,178 @@
+"""Persist a built FastBM25 so that a restart with unchanged content skips building it."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import tempfile
+import zipfile
+from collections.abc import Callable, Sequence
+from contextlib import suppress
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from index.bm25 import BM25Params
+from index.content import Corpus
+from index.engine import FastBM25, Postings
+
+FORMAT_VERSION = 1
+"""Bump whenever the stored arrays or their meaning change."""
+CACHE_NAME = "bm25-index.npz"
+
+log = logging.getLogger(__name__)
+
+# Read back in this order; the checksum covers exactly these.
+_DATA_KEYS = ("n_docs", "idf", "indptr", "docs", "weights", "term_chars", "term_ends")
+# Reading a damaged or foreign file can fail in any of these ways.
+_UNREADABLE = (OSError, EOFError, ValueError, KeyError, TypeError, MemoryError, zipfile.BadZipFile)
+
+
+def fingerprint(*parts: object) -> str:
+    """Return a digest of the parts' reprs; parts must have stable reprs (no sets)."""
+    digest = hashlib.blake2b(digest_size=16)
+    for part in parts:
+        digest.update(repr(part).encode("utf-8", "surrogatepass"))
+        digest.update(b"\x1f")
+    return digest.hexdigest()
+
+
+def content_fingerprint(corpus: Corpus, *settings: object) -> str:
+    """Return a digest of every passage, in order, and the settings that shape the bags."""
+    digest = hashlib.blake2b(digest_size=16)
+    for passage in corpus.passages:
+        fields = (passage.document.id, passage.section, passage.text, passage.section_no, passage.position)
+        digest.update(repr(fields).encode("utf-8", "surrogatepass"))
+    return fingerprint(digest.hexdigest(), *settings)
+
+
+def load_or_build(
+    bags_factory: Callable[[], Sequence[Sequence[str]]],
+    params: BM25Params,
+    fingerprint: str,
+    cache_dir: Path | None,
+    *,
+    name: str = CACHE_NAME,
+) -> tuple[FastBM25, bool]:
+    """Return the engine and whether it came from the cache; build and save it when the cache is unusable.
+
+    The bags factory is called only when building. A cache_dir of None means no caching.
+    """
+    if cache_dir is None:
+        return FastBM25(bags_factory(), params), False
+    path = cache_dir / name
+    engine = load(path, params, fingerprint)
+    if engine is not None:
+        return engine, True
+    engine = FastBM25(bags_factory(), params)
+    try:
+        save(engine, path, fingerprint)
+    except OSError as exc:
+        # A cache that cannot be written costs a rebuild next start, nothing more.
+        log.warning("cannot write the BM25 index cache %s: %s", path, exc)
+    return engine, False
+
+
+def save(engine: FastBM25, path: Path, fingerprint: str) -> None:
+    """Write the engine's postings to path atomically, stamped with the fingerprint and params."""
+    arrays = _to_arrays(engine.postings)
+    arrays["format"] = np.array([FORMAT_VERSION], dtype=np.int64)
+    arrays["stamp"] = _text(_stamp(engine.params, fingerprint))
+    arrays["checksum"] = _text(_checksum(arrays))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            np.savez(handle, allow_pickle=False, **arrays)
+            handle.flush()
+            os.fsync(handle.fileno())
+        # Readers see the old file or the whole new one, never a partial write.
+        os.replace(tmp, path)
+    except BaseException:
+        with suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def load(path: Path, params: BM25Params, fingerprint: str) -> FastBM25 | None:
+    """Return the cached engine, or None if the file is missing, stale, damaged or inconsistent."""
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as stored:
+            if stored["format"].tolist() != [FORMAT_VERSION]:
+                log.info("BM25 index cache %s has another format version; rebuilding", path)
+                return None
+            if _read_text(stored["stamp"]) != _stamp(params, fingerprint):
+                log.info("BM25 index cache %s is stale; rebuilding", path)
+                return None
+            arrays = {key: stored[key] for key in _DATA_KEYS}
+            if _read_text(stored["checksum"]) != _checksum(arrays):
+                raise ValueError("checksum mismatch")
+        postings = _from_arrays(arrays)
+        postings.validate()
+        return FastBM25.from_postings(postings, params)
+    except _UNREADABLE as exc:
+        log.warning("BM25 index cache %s is unusable (%s); rebuilding", path, exc)
+        return None
+
+
+def _stamp(params: BM25Params, fingerprint: str) -> str:
+    return f"v{FORMAT_VERSION}:{params!r}:{fingerprint}"
+
+
+def _checksum(arrays: dict[str, NDArray[np.generic]]) -> str:
+    digest = hashlib.blake2b(digest_size=16)
+    for key in _DATA_KEYS:
+        array = np.ascontiguousarray(arrays[key])
+        digest.update(f"{key}:{array.dtype.str}:{array.shape}".encode())
+        digest.update(array.data)
+    return digest.hexdigest()
+
+
+def _text(value: str) -> NDArray[np.uint8]:
+    return np.frombuffer(value.encode("utf-8", "surrogatepass"), dtype=np.uint8)
+
+
+def _read_text(array: NDArray[np.generic]) -> str:
+    if array.dtype != np.uint8 or array.ndim != 1:
+        raise ValueError("a text field is not a byte array")
+    return array.tobytes().decode("utf-8", "surrogatepass")
+
+
+def _to_arrays(postings: Postings) -> dict[str, NDArray[np.generic]]:
+    # Terms as one UTF-8 blob plus character offsets: no pickled objects.
+    joined = "".join(postings.terms)
+    ends = np.cumsum(np.fromiter(map(len, postings.terms), dtype=np.int64, count=len(postings.terms)))
+    return {
+        "n_docs": np.array([postings.n_docs], dtype=np.int64),
+        "idf": postings.idf,
+        "indptr": postings.indptr,
+        "docs": postings.docs,
+        "weights": postings.weights,
+        "term_chars": _text(joined),
+        "term_ends": ends,
+    }
+
+
+def _from_arrays(arrays: dict[str, NDArray[np.generic]]) -> Postings:
+    n_docs, ends = arrays["n_docs"], arrays["term_ends"]
+    if n_docs.dtype != np.int64 or n_docs.shape != (1,) or ends.dtype != np.int64 or ends.ndim != 1:
+        raise ValueError("n_docs or term_ends malformed")
+    joined = _read_text(arrays["term_chars"])
+    bounds = ends.tolist()
+    if bounds and (bounds[-1] != len(joined) or bool(np.any(np.diff(ends, prepend=0) < 0))):
+        raise ValueError("term offsets do not cover the term text")
+    if not bounds and joined:
+        raise ValueError("term text without offsets")
+    terms = tuple(joined[a:b] for a, b in zip([0, *bounds[:-1]], bounds, strict=True))
+    return Postings(
+        n_docs=int(n_docs[0]),
+        terms=terms,
+        idf=arrays["idf"],  # type: ignore[arg-type]
+        indptr=arrays["indptr"],  # type: ignore[arg-type]
+        docs=arrays["docs"],  # type: ignore[arg-type]
+        weights=arrays["weights"],  # type: ignore[arg-type]
+    )
