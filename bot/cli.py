@@ -122,6 +122,7 @@ def build_service(settings: Settings) -> AnswerService:
         settings.content_dir,
         min_confidence=settings.answer_threshold,
         top_k=settings.top_k,
+        cache_dir=settings.index_cache_dir,
     )
 
 

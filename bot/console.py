@@ -77,7 +77,7 @@ class Console:
         if self._page is not None:
             _, after = self.service.corpus.neighbours(self._page)
             if after is None:
-                self._write(t(self.lang, "no_more"))
+                self._write(t(self.lang, "end_of_section"))
             else:
                 self._open(after)
             return

@@ -50,6 +50,7 @@ class AnswerService:
         min_confidence: float = 0.4,
         top_k: int = 3,
         params: RankingParams | None = None,
+        cache_dir: Path | None = None,
     ) -> None:
         if not 0.0 <= min_confidence <= 1.0:
             raise ValueError("min_confidence must be between 0 and 1")
@@ -57,11 +58,17 @@ class AnswerService:
         self.min_confidence = min_confidence
         self.top_k = top_k
         self.params = params or RankingParams()
+        self.cache_dir = cache_dir
         self._lock = threading.Lock()
         self._index = self._build(content_dir)
 
     def _build(self, content_dir: Path) -> PassageIndex:
-        return PassageIndex(load_corpus(content_dir), params=self.params)
+        return PassageIndex(load_corpus(content_dir), params=self.params, cache_dir=self.cache_dir)
+
+    @property
+    def index(self) -> PassageIndex:
+        """Return the current passage index."""
+        return self._index
 
     @property
     def corpus(self) -> Corpus:

@@ -117,6 +117,11 @@ class Analyzer:
                 self._add(out, joined, start, match.end())
         return out
 
+    def stem(self, word: str) -> str:
+        """Return the search term of one folded word."""
+        term: str = self._stem(word)
+        return term
+
     def terms(self, text: str) -> list[str]:
         """Return only the terms, in order, repeats kept (the BM25 bag of words)."""
         return [token.term for token in self.tokens(text)]

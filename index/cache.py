@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import tempfile
@@ -10,6 +11,7 @@ import zipfile
 from collections.abc import Callable, Sequence
 from contextlib import suppress
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -56,11 +58,8 @@ def load_or_build(
     *,
     name: str = CACHE_NAME,
 ) -> tuple[FastBM25, bool]:
-    """Return the engine and whether it came from the cache; build and save it when the cache is unusable.
-
-    The bags factory is called only when building. A cache_dir of None means no caching.
-    """
-    if cache_dir is None:
+    """Return the engine and whether it was loaded; the bags factory is called only to build."""
+    if cache_dir is None:  # no caching
         return FastBM25(bags_factory(), params), False
     path = cache_dir / name
     engine = load(path, params, fingerprint)
@@ -176,3 +175,33 @@ def _from_arrays(arrays: dict[str, NDArray[np.generic]]) -> Postings:
         docs=arrays["docs"],  # type: ignore[arg-type]
         weights=arrays["weights"],  # type: ignore[arg-type]
     )
+
+
+def save_json(path: Path, fingerprint: str, data: object) -> None:
+    """Write JSON data stamped with a fingerprint, atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump({"format": FORMAT_VERSION, "fingerprint": fingerprint, "data": data}, handle)
+        os.replace(tmp, path)
+    except BaseException:
+        with suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def load_json(path: Path, fingerprint: str) -> Any | None:
+    """Return the data saved with this fingerprint, or None if missing, stale or unreadable."""
+    try:
+        with path.open(encoding="utf-8") as handle:
+            stored = json.load(handle)
+    except (OSError, ValueError) as exc:
+        if path.exists():
+            log.warning("index cache %s is unusable (%s); rebuilding", path, exc)
+        return None
+    if not isinstance(stored, dict) or stored.get("format") != FORMAT_VERSION:
+        return None
+    if stored.get("fingerprint") != fingerprint:
+        return None
+    return stored.get("data")

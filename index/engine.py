@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import chain
+from typing import cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -16,9 +18,11 @@ Floats = NDArray[np.float64]
 Ints = NDArray[np.int64]
 DocIds = NDArray[np.int32]
 
-# Below this share of the corpus, a multi-term query merges its postings by
-# sorting them; above it, one dense pass over all passages is cheaper.
-_SPARSE_SHARE = 1 / 8
+# A multi-term query merges its postings by sorting them, unless they number
+# at least 1/_DENSE_FROM of the passages: then a pass over all passages is cheaper.
+_DENSE_FROM = 64
+# Postings whose weights are computed at once: bounds the temporaries of building.
+_CHUNK = 1 << 18
 
 
 @dataclass(frozen=True, eq=False)
@@ -48,7 +52,9 @@ class Postings:
         )
         for name, array, dtype, size in expected:
             if array.dtype != dtype or array.shape != (size,):
-                raise ValueError(f"{name}: expected {size} x {np.dtype(dtype)}, got {array.shape} x {array.dtype}")
+                raise ValueError(
+                    f"{name}: expected {size} x {np.dtype(dtype)}, got {array.shape} x {array.dtype}"
+                )
         if self.n_docs < 0 or n_postings > n_terms * self.n_docs:
             raise ValueError("more postings than terms times passages")
         if self.indptr[0] != 0 or self.indptr[-1] != n_postings:
@@ -71,7 +77,14 @@ class Postings:
 
 
 class FastBM25:
-    """rank-bm25's scores from precomputed postings; implements the Scorer protocol."""
+    """rank-bm25's scores from precomputed postings; implements the Scorer protocol.
+
+    Each term's whole contribution to each passage holding it is computed once,
+    at build time, with rank-bm25's own expressions; a query only reads the
+    postings of its terms. Scores are bit-equal to rank-bm25's, except where
+    rank-bm25 divides 0 by 0 (b = 1 with an empty passage, or k1 = 0) and
+    gives NaN: there a passage scores as one without the query's terms.
+    """
 
     def __init__(self, bags: Sequence[Sequence[str]], params: BM25Params) -> None:
         self._setup(build_postings(bags, params), params)
@@ -123,7 +136,7 @@ class FastBM25:
                 row = np.full(self._n, self._absent[tid])
                 row[docs] = weights
                 out += row
-        return out.tolist()  # type: ignore[no-any-return]
+        return out.tolist()
 
     def top_k(self, terms: Sequence[str], k: int) -> list[tuple[int, float]]:
         """Return up to k (passage, score) with at least one of the terms, best first, ties by index."""
@@ -136,26 +149,20 @@ class FastBM25:
             return _best(docs, scores, k)
         slices = [self._slice(tid) for tid in ids]
         docs = np.concatenate([d for d, _ in slices])
-        if len(docs) < self._n * _SPARSE_SHARE:
-            candidates, slot = np.unique(docs, return_inverse=True)
-        else:
-            seen = np.zeros(self._n, dtype=bool)
-            seen[docs] = True
-            candidates = np.flatnonzero(seen)
-            slot = np.searchsorted(candidates, docs)
-        if self._absent is None:
-            # bincount adds each passage's weights in query order, the order
-            # rank-bm25 adds them in, so scores match it to the last bit.
+        if self._absent is None and len(docs) * _DENSE_FROM >= self._n:
+            # Score every posting through one dense pass and select among the
+            # postings: no sort, and only passages with a query term compete.
+            # bincount adds each passage's weights in query order, as rank-bm25
+            # does, so the scores match it to the last bit.
             weights = np.concatenate([w for _, w in slices])
-            scores = np.bincount(slot, weights=weights, minlength=len(candidates))
+            totals = cast(Floats, np.bincount(docs, weights=weights, minlength=self._n))
+            return _best(docs, totals[docs], k, copies=len(ids))
+        candidates, slot = np.unique(docs, return_inverse=True)
+        if self._absent is None:
+            weights = np.concatenate([w for _, w in slices])
+            scores = cast(Floats, np.bincount(slot, weights=weights, minlength=len(candidates)))
         else:
-            scores = np.zeros(len(candidates))
-            start = 0
-            for tid, (term_docs, term_weights) in zip(ids, slices, strict=True):
-                row = np.full(len(candidates), self._absent[tid])
-                row[slot[start : start + len(term_docs)]] = term_weights
-                scores += row
-                start += len(term_docs)
+            scores = _plus_scores(self._absent, ids, slices, slot, len(candidates))
         return _best(candidates, scores, k)
 
     def matched(self, doc: int, terms: Iterable[str]) -> tuple[str, ...]:
@@ -180,22 +187,39 @@ class FastBM25:
         return self._docs[lo:hi], self._weights[lo:hi]
 
 
-def _best(candidates: NDArray[np.integer], scores: Floats, k: int) -> list[tuple[int, float]]:
-    """Return the k best (candidate, score), best first, ties by lower candidate."""
+def _plus_scores(
+    absent: Floats, ids: list[int], slices: list[tuple[DocIds, Floats]], slot: Ints, size: int
+) -> Floats:
+    """Return BM25Plus scores of the candidates, adding term by term like rank-bm25."""
+    scores = np.zeros(size)
+    start = 0
+    for tid, (docs, weights) in zip(ids, slices, strict=True):
+        # Candidates without the term get its idf * delta, as in rank-bm25.
+        row = np.full(size, absent[tid])
+        row[slot[start : start + len(docs)]] = weights
+        scores += row
+        start += len(docs)
+    return scores
+
+
+def _best(docs: NDArray[np.integer], scores: Floats, k: int, copies: int = 1) -> list[tuple[int, float]]:
+    """Return the k best distinct (doc, score), best first, ties by lower doc.
+
+    A doc may be listed up to `copies` times, always with the same score.
+    """
     m = len(scores)
-    if k < m:
-        # Partial selection finds the k-th best score; all above it are in,
-        # and ties at it are taken in candidate (passage) order.
-        kth = np.argpartition(scores, m - k)[m - k]
-        threshold = scores[kth]
-        above = np.flatnonzero(scores > threshold)
-        level = np.flatnonzero(scores == threshold)[: k - len(above)]
-        chosen = np.concatenate((above, level))
-    else:
-        chosen = np.arange(m)
-    # Candidates ascend, so position order is passage order for ties.
-    order = chosen[np.lexsort((chosen, -scores[chosen]))]
-    return list(zip(candidates[order].tolist(), scores[order].tolist(), strict=True))
+    take = k * copies
+    if m > take:
+        # Partial selection: the take-th best entry's score is reached by the
+        # k best docs, since entries above it cover fewer than k docs.
+        threshold = np.partition(scores, m - take)[m - take]
+        chosen = np.flatnonzero(scores >= threshold)
+        docs, scores = docs[chosen], scores[chosen]
+    if copies > 1:
+        docs, first = np.unique(docs, return_index=True)
+        scores = scores[first]
+    order = np.lexsort((docs, -scores))[:k]
+    return list(zip(docs[order].tolist(), scores[order].tolist(), strict=True))
 
 
 def build_postings(bags: Sequence[Sequence[str]], params: BM25Params) -> Postings:
@@ -203,31 +227,36 @@ def build_postings(bags: Sequence[Sequence[str]], params: BM25Params) -> Posting
     if params.variant not in ("okapi", "l", "plus"):
         raise ValueError(f"unknown BM25 variant {params.variant!r}")
     n = len(bags)
+    width = max(n, 1)
     lengths = np.fromiter(map(len, bags), dtype=np.int64, count=n)
     total = int(lengths.sum())
-    # First-occurrence order is rank-bm25's dict order, which fixes the order
-    # of its idf sum and so the last bit of BM25Okapi's epsilon floor.
-    terms = tuple(dict.fromkeys(chain.from_iterable(bags)))
-    ids = dict(zip(terms, range(len(terms)), strict=True))
-    term_of = np.fromiter(map(ids.__getitem__, chain.from_iterable(bags)), dtype=np.int64, count=total)
-    keys = term_of * max(n, 1) + np.repeat(np.arange(n, dtype=np.int64), lengths)
-    del term_of
+    # One C-level pass gives ids in order of first occurrence, rank-bm25's dict
+    # order, which fixes the order of its idf sum and so BM25Okapi's epsilon floor.
+    ids: defaultdict[str, int] = defaultdict()
+    ids.default_factory = ids.__len__
+    keys = np.fromiter(map(ids.__getitem__, chain.from_iterable(bags)), dtype=np.int64, count=total)
+    terms = tuple(ids)
+    del ids
+    # Key = term * passages + passage: sorted, equal keys are one posting and
+    # postings come grouped by term, passages ascending.
+    keys *= width
+    keys += np.repeat(np.arange(n, dtype=np.int32), lengths)
     keys.sort()
     first = np.ones(total, dtype=bool)
     np.not_equal(keys[1:], keys[:-1], out=first[1:])
     starts = np.flatnonzero(first)
     del first
-    unique_keys = keys[starts]
+    postings = keys[starts]
     del keys
     tf = np.diff(starts, append=total)
-    term = unique_keys // max(n, 1)
-    docs = unique_keys - term * max(n, 1)
-    df = np.bincount(term, minlength=len(terms))
-    indptr = np.zeros(len(terms) + 1, dtype=np.int64)
-    np.cumsum(df, out=indptr[1:])
-    idf = _idf(df, n, params)
-    weights = _weights(idf[term], tf, lengths[docs], total / n if n else 0.0, params)
-    return Postings(n, terms, idf, indptr, docs.astype(np.int32), weights)
+    del starts
+    indptr = np.searchsorted(postings, np.arange(len(terms) + 1, dtype=np.int64) * width)
+    np.remainder(postings, width, out=postings)
+    docs = postings.astype(np.int32)
+    del postings
+    idf = _idf(np.diff(indptr), n, params)
+    weights = _weights(idf, indptr, docs, tf=tf, lengths=lengths, params=params)
+    return Postings(n, terms, idf, indptr.astype(np.int64), docs, weights)
 
 
 def _idf(df: Ints, n: int, params: BM25Params) -> Floats:
@@ -250,17 +279,28 @@ def _idf(df: Ints, n: int, params: BM25Params) -> Floats:
     return idf
 
 
-def _weights(idf: Floats, tf: Ints, doc_len: Ints, avgdl: float, params: BM25Params) -> Floats:
+def _weights(
+    idf: Floats, indptr: Ints, docs: DocIds, *, tf: Ints, lengths: Ints, params: BM25Params
+) -> Floats:
     """Return each posting's contribution with rank-bm25's expressions, operand for operand."""
-    if not len(tf):
-        return np.zeros(0)
+    out = np.empty(len(docs))
+    if not len(docs):
+        return out
     k1, b, delta = params.k1, params.b, params.delta
-    # Same operations in the same order as rank-bm25's get_scores, so every
-    # contribution is bit-equal to the one it adds.
-    norm = 1 - b + b * doc_len / avgdl
-    if params.variant == "okapi":
-        return idf * (tf * (k1 + 1) / (tf + k1 * norm))
-    if params.variant == "l":
-        ctd = tf / norm
-        return idf * tf * (k1 + 1) * (ctd + delta) / (k1 + ctd + delta)
-    return idf * (delta + (tf * (k1 + 1)) / (k1 * norm + tf))
+    avgdl = int(lengths.sum()) / len(lengths)
+    # Per passage, as rank-bm25 computes it over its doc_len array.
+    norm = 1 - b + b * lengths / avgdl
+    term = np.repeat(np.arange(len(idf), dtype=np.int32), np.diff(indptr))
+    for lo in range(0, len(docs), _CHUNK):
+        part = slice(lo, lo + _CHUNK)
+        # Same operations in the same order as rank-bm25's get_scores, so each
+        # contribution is bit-equal to the one it adds.
+        q_idf, q_freq, q_norm = idf[term[part]], tf[part], norm[docs[part]]
+        if params.variant == "okapi":
+            out[part] = q_idf * (q_freq * (k1 + 1) / (q_freq + k1 * q_norm))
+        elif params.variant == "l":
+            ctd = q_freq / q_norm
+            out[part] = q_idf * q_freq * (k1 + 1) * (ctd + delta) / (k1 + ctd + delta)
+        else:
+            out[part] = q_idf * (delta + (q_freq * (k1 + 1)) / (k1 * q_norm + q_freq))
+    return out

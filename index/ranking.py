@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-import heapq
+import logging
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from index.analysis import Analyzer
-from index.bm25 import BM25Params, RankBM25Scorer, Scorer
+from index.bm25 import BM25Params
+from index.cache import content_fingerprint, load_json, load_or_build, save_json
 from index.content import Corpus, Passage
 from index.spelling import SpellingIndex, rare_variants
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,36 +55,67 @@ class SearchResult:
     """Share of the question's idf weight that the best hit matches, 0 to 1."""
 
 
-ScorerFactory = Callable[[Sequence[Sequence[str]], BM25Params], Scorer]
+# Bump when build_bags, term_variants or the lexicon change what they produce.
+BAGS_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Lexicon:
+    """The surface words of the texts, for spelling tolerance, and the texts' own slips."""
+
+    word_counts: dict[str, int]
+    variants: dict[str, str]
+    """Term of a rare slip in the texts -> term of the usual spelling."""
 
 
 class PassageIndex:
-    """A BM25 index over the passages of a corpus."""
+    """A BM25 index over the passages of a corpus.
+
+    Scores are rank-bm25's; FastBM25 computes them from postings built once and,
+    with a cache folder, kept between starts next to a fingerprint of the content.
+    """
 
     def __init__(
         self,
         corpus: Corpus,
         analyzer: Analyzer | None = None,
         params: RankingParams | None = None,
-        scorer_factory: ScorerFactory = RankBM25Scorer,
+        cache_dir: Path | None = None,
     ) -> None:
         self.corpus = corpus
         self.analyzer = analyzer or Analyzer()
         self.params = params or RankingParams()
-        self.variants = term_variants(corpus, self.analyzer) if self.params.spelling else {}
-        self.bags = build_bags(corpus, self.analyzer, self.params, self.variants)
-        self._bag_sets = [frozenset(bag) for bag in self.bags]
-        self.scorer = scorer_factory(self.bags, self.params.bm25)
+        key = content_fingerprint(corpus, self.analyzer.signature, self.params, BAGS_VERSION)
+        self.lexicon = self._lexicon(key, cache_dir)
+        self.variants = self.lexicon.variants if self.params.spelling else {}
+        self.engine, self.loaded = load_or_build(
+            lambda: build_bags(corpus, self.analyzer, self.params, self.variants),
+            self.params.bm25,
+            key,
+            cache_dir,
+        )
         self._spelling: SpellingIndex | None = None
-        self._known_terms = frozenset().union(*self._bag_sets) if self.bags else frozenset()
+
+    def _lexicon(self, key: str, cache_dir: Path | None) -> Lexicon:
+        path = cache_dir / "lexicon.json" if cache_dir is not None else None
+        stored = load_json(path, key) if path is not None else None
+        if isinstance(stored, dict):
+            return Lexicon(dict(stored["words"]), dict(stored["variants"]))
+        counts = word_counts(self.corpus, self.analyzer)
+        lexicon = Lexicon(counts, term_variants(counts, self.analyzer))
+        if path is not None:
+            try:
+                save_json(path, key, {"words": lexicon.word_counts, "variants": lexicon.variants})
+            except OSError as exc:
+                logger.warning("cannot write the index cache %s: %s", path, exc)
+        return lexicon
 
     def __len__(self) -> int:
         return len(self.corpus.passages)
 
     def _speller(self) -> SpellingIndex:
         if self._spelling is None:
-            words = (t.word for p in self.corpus.passages for t in self.analyzer.tokens(p.text))
-            self._spelling = SpellingIndex.from_words(words)
+            self._spelling = SpellingIndex(self.lexicon.word_counts)
         return self._spelling
 
     def query_terms(self, question: str) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
@@ -89,11 +124,11 @@ class PassageIndex:
         corrections: list[tuple[str, str]] = []
         for token in self.analyzer.tokens(question):
             term = self.variants.get(token.term, token.term)
-            if term not in self._known_terms and self.params.spelling:
+            if term not in self.engine and self.params.spelling:
                 known = self._speller().correct(token.word)
                 if known is not None:
                     corrections.append((token.word, known))
-                    term = self.analyzer.tokens(known)[0].term
+                    term = self.variants.get(self.analyzer.stem(known), self.analyzer.stem(known))
             if term not in terms:
                 terms.append(term)
         return tuple(terms), tuple(corrections)
@@ -101,20 +136,11 @@ class PassageIndex:
     def search(self, question: str, k: int = 3) -> SearchResult:
         """Return up to k passages that share a term with the question, best first."""
         terms, corrections = self.query_terms(question)
-        if not terms or k <= 0 or not self.bags:
+        if not terms or k <= 0 or not len(self):
             return SearchResult(terms, corrections, (), 0.0)
-        scores = self.scorer.scores(terms)
-        query = frozenset(terms)
-        candidates = [i for i, bag in enumerate(self._bag_sets) if not bag.isdisjoint(query)]
-        # Ties keep reading order, so the earlier passage of a section comes first.
-        best = heapq.nsmallest(min(k, len(candidates)), candidates, key=lambda i: (-scores[i], i))
         hits = tuple(
-            Hit(
-                self.corpus.passages[i],
-                scores[i],
-                tuple(t for t in terms if t in self._bag_sets[i]),
-            )
-            for i in best
+            Hit(self.corpus.passages[i], score, self.engine.matched(i, terms))
+            for i, score in self.engine.top_k(terms, k)
         )
         return SearchResult(terms, corrections, hits, self.coverage(terms, hits))
 
@@ -124,22 +150,27 @@ class PassageIndex:
             return 0.0
         # A term no passage has weighs like the rarest term: the question asks
         # about something the texts never mention.
-        unseen = self.params.unknown_weight * math.log(1 + 2 * len(self.bags))
-        weights = {t: max(self.scorer.idf(t) or unseen, 0.0) for t in terms}
+        unseen = self.params.unknown_weight * math.log(1 + 2 * len(self))
+        weights = {t: max(self.engine.idf(t) or unseen, 0.0) for t in terms}
         total = sum(weights.values())
         if total <= 0:
             return 0.0
         return sum(weights[t] for t in hits[0].matched) / total
 
 
-def term_variants(corpus: Corpus, analyzer: Analyzer) -> dict[str, str]:
-    """Return the terms of rare misspellings in the texts and the terms they stand for."""
+def word_counts(corpus: Corpus, analyzer: Analyzer) -> dict[str, int]:
+    """Count the surface words of every passage."""
     counts: dict[str, int] = {}
     for passage in corpus.passages:
         for token in analyzer.tokens(passage.text):
             counts[token.word] = counts.get(token.word, 0) + 1
+    return counts
+
+
+def term_variants(counts: dict[str, int], analyzer: Analyzer) -> dict[str, str]:
+    """Return the terms of rare misspellings in the texts and the terms they stand for."""
     variants = rare_variants(counts)
-    return {analyzer.terms(rare)[0]: analyzer.terms(known)[0] for rare, known in variants.items()}
+    return {analyzer.stem(rare): analyzer.stem(known) for rare, known in variants.items()}
 
 
 def build_bags(

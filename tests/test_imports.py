@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 CHECK = """
 import sys
-import index.analysis, index.bm25, index.content, index.ranking, index.spelling
+import index.analysis, index.bm25, index.cache, index.content, index.engine, index.ranking, index.spelling
 import bot.service, bot.replies, bot.console, bot.cli, bot.settings
 from bot.cli import main
 main(["ask", "--json", "How many generators did Kusto Group deliver?"])

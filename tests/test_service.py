@@ -125,3 +125,22 @@ def test_a_passage_that_leans_on_the_one_before_is_shown_with_it(service: Answer
     context = [span.text for span in reply.spans if span.style == "italic" and span.text.startswith("[…]")]
     assert len(context) == 1 and "international medical partnerships" in context[0]
     assert reply.plain().index("[…]") < reply.plain().index("On the way to implementing")
+
+
+def test_a_restart_with_unchanged_content_loads_the_cached_index(tmp_path: Path) -> None:
+    folder, cache = tmp_path / "content", tmp_path / "cache"
+    shutil.copytree(CONTENT, folder)
+    first = AnswerService(folder, cache_dir=cache)
+    assert not first.index.loaded
+    second = AnswerService(folder, cache_dir=cache)
+    assert second.index.loaded
+    assert second.index.variants == first.index.variants == {"kazakstan": "kazakhstan"}
+    question = "what did zelensky thank tokayev for"
+    assert second.ask(question) == first.ask(question)
+    page = folder / "pavlenko-2024-05-18.md"
+    page.write_text(
+        page.read_text(encoding="utf-8").replace("41 high-power", "42 high-power"), encoding="utf-8"
+    )
+    third = AnswerService(folder, cache_dir=cache)
+    assert not third.index.loaded  # changed content rebuilds
+    assert third.ask("How many generators did Kusto Group deliver?").hits[0].passage.text.count("42 high")
