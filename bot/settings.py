@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+_URL_RE = re.compile(r"^https?://[^\s/]+(/\S*)?$")
+_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 
 def bundled_content_dir() -> Path:
@@ -57,10 +61,32 @@ class Settings(BaseSettings):
                 raise ValueError("must be comma-separated numeric Telegram user ids, e.g. 1,2") from None
         return value
 
-    @field_validator("telegram_api_url", "webhook_url", mode="before")
+    @field_validator("telegram_api_url", "webhook_url", "bot_token", "webhook_secret", mode="before")
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("telegram_api_url", "webhook_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not _URL_RE.match(value):
+            raise ValueError("must be an http(s) URL, e.g. https://bot.example.org/telegram/webhook")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_token(cls, value: SecretStr | None) -> SecretStr | None:
+        # Telegram accepts 1-256 characters A-Z, a-z, 0-9, _ and - in X-Telegram-Bot-Api-Secret-Token.
+        if value is not None and not _SECRET_RE.match(value.get_secret_value()):
+            raise ValueError("must be 1-256 characters: letters, digits, _ or -")
+        return value
+
+    @field_validator("webhook_path")
+    @classmethod
+    def _path(cls, value: str) -> str:
+        if not value.startswith("/"):
+            raise ValueError("must start with /, e.g. /telegram/webhook")
+        return value
 
 
 class SettingsError(Exception):

@@ -45,6 +45,7 @@ EN: dict[str, str] = {
     "empty": "Please send your question as text, e.g. “How many ethnic Ukrainians live in Kazakhstan?”",
     "too_long": "That message is too long for me. Please ask a short question (up to {limit} characters).",
     "no_more": "There are no more answers to this question. Try other words or see /topics.",
+    "end_of_section": "That was the last passage of this section. See /topics for the others.",
     "no_question": "Ask a question first; /more then shows the next answer.",
     "expired": "This button has expired. Please ask again.",
     "send_text": "I can only read text. Please send your question as a text message.",
@@ -58,6 +59,30 @@ EN: dict[str, str] = {
     "pick_topic": "Type a section number from 1 to {n}.",
     "topics_summary": "relations between Ukraine and Kazakhstan, humanitarian aid, business, "
     "medicine, public diplomacy and the Ukrainian diaspora",
+    # Telegram adapter
+    "unknown_command": "I don't know this command. Send me a question, or see /help.",
+    "ask_usage": "Write the question after the command, e.g. /ask What is the Nazovni platform?",
+    "help_telegram": (
+        "In a group, write /ask and your question, mention me, or reply to my message. "
+        "In any chat, type @{bot} and a question to share an answer."
+    ),
+    "error": "Sorry, something went wrong on my side. Please try again in a moment.",
+    "inline_none": "Not in the texts I know: browse the topics",
+    "stats_title": "Statistics (last {days} days)",
+    "stats_questions": "Questions asked: {n}",
+    "stats_answered": "Answered: {n} ({share}%)",
+    "stats_unanswered": "Most frequent unanswered questions:",
+    "stats_votes": "Feedback per passage (👍 / 👎):",
+    "stats_none": "none yet",
+    "reload_ok": "Content reloaded: {documents} documents, {sections} sections, {passages} passages.",
+    "reload_failed": "Content NOT reloaded; still answering from the previous version.\nError: {error}",
+    "cmd_start": "What I know and how to ask",
+    "cmd_help": "How to use the bot",
+    "cmd_topics": "Browse the sections",
+    "cmd_about": "Where the texts come from",
+    "cmd_ask": "Ask a question (also in groups)",
+    "cmd_stats": "Staff: usage statistics",
+    "cmd_reload": "Staff: re-read the texts",
 }
 
 UK: dict[str, str] = {
@@ -97,6 +122,7 @@ UK: dict[str, str] = {
     "empty": "Надішліть запитання текстом, наприклад “How many ethnic Ukrainians live in Kazakhstan?”",
     "too_long": "Повідомлення задовге. Поставте коротке запитання (до {limit} символів).",
     "no_more": "Інших відповідей на це запитання немає. Спробуйте інші слова або /topics.",
+    "end_of_section": "Це останній уривок розділу. Інші розділи: /topics.",
     "no_question": "Спершу поставте запитання; /more покаже наступну відповідь.",
     "expired": "Ця кнопка застаріла. Поставте запитання ще раз.",
     "send_text": "Я розумію лише текст. Надішліть запитання текстовим повідомленням.",
@@ -110,6 +136,30 @@ UK: dict[str, str] = {
     "pick_topic": "Введіть номер розділу від 1 до {n}.",
     "topics_summary": "відносини України та Казахстану, гуманітарну допомогу, бізнес, медицину, "
     "публічну дипломатію та українську діаспору",
+    # Telegram adapter
+    "unknown_command": "Я не знаю такої команди. Надішліть запитання або перегляньте /help.",
+    "ask_usage": "Напишіть запитання після команди, наприклад /ask What is the Nazovni platform?",
+    "help_telegram": (
+        "У групі напишіть /ask і запитання, згадайте мене або дайте відповідь на моє повідомлення. "
+        "У будь-якому чаті наберіть @{bot} і запитання, щоб поділитися відповіддю."
+    ),
+    "error": "Вибачте, у мене щось пішло не так. Спробуйте ще раз за хвилину.",
+    "inline_none": "Цього немає в текстах, які я знаю: перегляньте розділи",
+    "stats_title": "Статистика (останні {days} дн.)",
+    "stats_questions": "Поставлено запитань: {n}",
+    "stats_answered": "З відповіддю: {n} ({share}%)",
+    "stats_unanswered": "Найчастіші запитання без відповіді:",
+    "stats_votes": "Відгуки за уривками (👍 / 👎):",
+    "stats_none": "поки немає",
+    "reload_ok": "Тексти перечитано: документів {documents}, розділів {sections}, уривків {passages}.",
+    "reload_failed": "Тексти НЕ перечитано; відповіді далі з попередньої версії.\nПомилка: {error}",
+    "cmd_start": "Що я знаю і як запитати",
+    "cmd_help": "Як користуватися ботом",
+    "cmd_topics": "Розділи текстів",
+    "cmd_about": "Звідки тексти",
+    "cmd_ask": "Поставити запитання (також у групах)",
+    "cmd_stats": "Для працівників: статистика",
+    "cmd_reload": "Для працівників: перечитати тексти",
 }
 
 _TEXTS: dict[Lang, dict[str, str]] = {"en": EN, "uk": UK}
