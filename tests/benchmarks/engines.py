@@ -48,7 +48,7 @@ class Engine:
         if name == "rank-bm25":
             import rank_bm25  # noqa: F401
         elif name == "bm25s":
-            import bm25s  # type: ignore[import-untyped]  # noqa: F401
+            import bm25s  # noqa: F401
         elif name == "tantivy":
             import tantivy  # noqa: F401
         else:
