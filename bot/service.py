@@ -47,7 +47,7 @@ class AnswerService:
     def __init__(
         self,
         content_dir: Path,
-        min_confidence: float = 0.4,
+        min_confidence: float = 0.45,
         top_k: int = 3,
         params: RankingParams | None = None,
         cache_dir: Path | None = None,
