@@ -26,7 +26,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
     content_dir: Path = Field(default_factory=bundled_content_dir)
-    answer_threshold: float = Field(default=0.4, ge=0.0, le=1.0)
+    answer_threshold: float = Field(default=0.45, ge=0.0, le=1.0)
     top_k: int = Field(default=3, ge=1, le=50)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     index_cache_dir: Path | None = None
