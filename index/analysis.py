@@ -53,8 +53,16 @@ _FOLD = str.maketrans(
 # A word: letters or digits, possibly joined by hyphens, apostrophes or
 # decimal points ("dual-use", "people's", "2.5").
 _WORD_RE = re.compile(r"[^\W_]+(?:['.\-][^\W_]+)*")
-# Common question words spelt differently in Russian and Ukrainian.
-_RU_ONLY_WORDS = frozenset("как что где кто когда сколько почему какой какие можно".split())
+# Common words spelt differently in Russian and Ukrainian, for questions
+# without the letters that tell the two apart.
+_RU_ONLY_WORDS = frozenset(
+    (
+        "как какой какая какое какие какую каких что чем где кто когда сколько почему зачем можно нужно ли"
+    ).split()
+)
+_UK_ONLY_WORDS = frozenset(
+    "як який яка яке які яку що де хто коли скільки чому навіщо можна треба чи".split()
+)
 _DIGITS = re.compile(r"^\d+(?:\.\d+)*$")
 
 
@@ -196,5 +204,5 @@ def guess_language(text: str) -> str:
         if any(ch in lowered for ch in "ыэъё"):
             return "ru"
         words = set(re.findall(r"\w+", lowered))
-        return "ru" if words & _RU_ONLY_WORDS else "uk"
+        return "uk" if len(words & _UK_ONLY_WORDS) > len(words & _RU_ONLY_WORDS) else "ru"
     return ""

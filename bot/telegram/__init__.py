@@ -1,0 +1,1 @@
+"""The Telegram bot on aiogram 3: adapters from updates to the answering service."""

@@ -1,0 +1,85 @@
+"""Staff commands for users listed in ADMIN_IDS, in private chats: /stats and /reload.
+
+For anyone else these commands do not exist: they fall through to "unknown command".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aiogram import F, Router
+from aiogram.enums import ChatType
+from aiogram.filters import Command, Filter
+from aiogram.types import Message
+
+from bot.replies import Reply, Span
+from bot.service import AnswerService
+from bot.stats import Stats, Summary
+from bot.telegram.common import send, text_reply
+from bot.texts import Lang, t
+from index.content import ContentError
+
+logger = logging.getLogger(__name__)
+
+
+class IsAdmin(Filter):
+    """Pass messages from users listed in ADMIN_IDS."""
+
+    async def __call__(self, message: Message, admin_ids: frozenset[int]) -> bool:
+        """Check the message."""
+        return message.from_user is not None and message.from_user.id in admin_ids
+
+
+def stats_reply(summary: Summary, service: AnswerService, lang: Lang) -> Reply:
+    """Show the statistics: counts, frequent unanswered questions, votes per passage."""
+    share = round(summary.answered_share * 100)
+    spans = [
+        Span(t(lang, "stats_title", days=summary.days), "bold"),
+        Span("\n" + t(lang, "stats_questions", n=summary.questions)),
+        Span("\n" + t(lang, "stats_answered", n=summary.answered, share=share)),
+        Span("\n\n" + t(lang, "stats_unanswered"), "bold"),
+    ]
+    if not summary.unanswered:
+        spans.append(Span("\n" + t(lang, "stats_none")))
+    for question, count in summary.unanswered:
+        spans.append(Span(f"\n{count} × {question}"))
+    spans.append(Span("\n\n" + t(lang, "stats_votes"), "bold"))
+    if not summary.votes:
+        spans.append(Span("\n" + t(lang, "stats_none")))
+    for votes in summary.votes:
+        passage = service.passage(votes.passage_id)
+        where = passage.section if passage is not None else "?"
+        where = where if len(where) <= 60 else where[:59].rstrip() + "…"
+        spans.append(Span(f"\n👍 {votes.up} / 👎 {votes.down}  {votes.passage_id} "))
+        spans.append(Span(where, "italic"))
+    return Reply(tuple(spans))
+
+
+async def stats_command(message: Message, stats: Stats, answer_service: AnswerService, lang: Lang) -> None:
+    """Show usage statistics to staff."""
+    await send(message, stats_reply(stats.summary(), answer_service, lang))
+
+
+async def reload_command(message: Message, answer_service: AnswerService, lang: Lang) -> None:
+    """Re-read the content folder; on an error keep answering from the current texts."""
+    try:
+        corpus = await asyncio.to_thread(answer_service.reload)
+    except (ContentError, OSError) as exc:
+        logger.warning("content reload failed, keeping the previous index: %s", exc)
+        await send(message, text_reply(lang, "reload_failed", error=str(exc)))
+        return
+    counts = {
+        "documents": len(corpus.documents),
+        "sections": len(corpus.sections),
+        "passages": len(corpus.passages),
+    }
+    await send(message, text_reply(lang, "reload_ok", **counts))
+
+
+def build_router() -> Router:
+    """Return a fresh router with this module's handlers (one per dispatcher)."""
+    router = Router(name=__name__)
+    router.message.register(stats_command, Command("stats"), F.chat.type == ChatType.PRIVATE, IsAdmin())
+    router.message.register(reload_command, Command("reload"), F.chat.type == ChatType.PRIVATE, IsAdmin())
+    return router

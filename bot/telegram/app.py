@@ -1,0 +1,169 @@
+"""Run the bot: long polling, or a webhook server when WEBHOOK_URL is set; stop on SIGTERM/SIGINT."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import signal
+from urllib.parse import urlsplit
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.enums import ParseMode
+from aiogram.exceptions import TelegramBadRequest, TelegramNetworkError, TelegramUnauthorizedError
+from aiogram.types import LinkPreviewOptions
+from aiogram.utils.token import TokenValidationError, validate_token
+from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
+from aiohttp import web
+
+from bot.cli import build_service
+from bot.settings import Settings, SettingsError
+from bot.stats import Stats
+from bot.telegram.dispatcher import build_dispatcher
+from bot.telegram.logs import redact_secrets
+from bot.telegram.session import build_session
+
+logger = logging.getLogger(__name__)
+
+HEALTH_PATH = "/healthz"
+SHUTDOWN_TIMEOUT = 5.0
+"""Seconds the webhook server waits for open requests when stopping."""
+
+
+def _token(settings: Settings) -> str:
+    """Return the token, checked for the shape Telegram gives tokens."""
+    if settings.bot_token is None:
+        raise SettingsError("BOT_TOKEN is not set; get a token from @BotFather and set BOT_TOKEN")
+    token = settings.bot_token.get_secret_value()
+    try:
+        validate_token(token)
+    except TokenValidationError:
+        raise SettingsError("BOT_TOKEN does not look like a bot token (expected 123456:ABC-...)") from None
+    return token
+
+
+def build_bot(settings: Settings) -> Bot:
+    """Return the Bot: the one place where the token is unwrapped for use."""
+    return Bot(
+        _token(settings),
+        session=build_session(settings.telegram_api_url),
+        default=DefaultBotProperties(
+            parse_mode=ParseMode.HTML,
+            link_preview=LinkPreviewOptions(is_disabled=True),
+            allow_sending_without_reply=True,
+        ),
+    )
+
+
+def webhook_target(settings: Settings) -> str:
+    """Return the public URL for setWebhook: WEBHOOK_URL, plus WEBHOOK_PATH when it names no path."""
+    url = settings.webhook_url or ""
+    return url.rstrip("/") + settings.webhook_path if urlsplit(url).path in ("", "/") else url
+
+
+def build_webhook_app(bot: Bot, dispatcher: Dispatcher, settings: Settings, secret: str) -> web.Application:
+    """Return the aiohttp app: the webhook (secret token checked) and a health endpoint."""
+    app = web.Application()
+
+    async def health(_: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    app.router.add_get(HEALTH_PATH, health)
+    # Registered before the request handler, so that updates in progress finish
+    # (dispatcher shutdown) before the handler closes the bot session.
+    setup_application(app, dispatcher, bot=bot)
+    SimpleRequestHandler(dispatcher, bot, secret_token=secret).register(app, path=settings.webhook_path)
+    return app
+
+
+async def _poll(bot: Bot, dispatcher: Dispatcher, stop: asyncio.Event) -> None:
+    await bot.delete_webhook(drop_pending_updates=False)
+    polling = asyncio.create_task(dispatcher.start_polling(bot, handle_signals=False))
+    stopping = asyncio.create_task(stop.wait())
+    await asyncio.wait({polling, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    stopping.cancel()
+    if not polling.done():
+        try:
+            await dispatcher.stop_polling()
+        except RuntimeError:
+            # Stopped before polling even began.
+            polling.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await polling
+
+
+async def _serve_webhook(bot: Bot, dispatcher: Dispatcher, settings: Settings, stop: asyncio.Event) -> None:
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+    # Without a configured secret a random one still keeps strangers from posting updates.
+    secret = secret or secrets.token_urlsafe(32)
+    app = build_webhook_app(bot, dispatcher, settings, secret)
+    # No access log: it would only hold Telegram's addresses, and a path that may hold a secret.
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT)
+    await runner.setup()
+    try:
+        where = f"{settings.webhook_host}:{settings.webhook_port}"
+        try:
+            await web.TCPSite(runner, settings.webhook_host, settings.webhook_port).start()
+        except OSError as exc:
+            raise SettingsError(f"WEBHOOK_PORT: cannot listen on {where}: {exc.strerror}") from None
+        try:
+            await bot.set_webhook(
+                webhook_target(settings),
+                secret_token=secret,
+                allowed_updates=dispatcher.resolve_used_update_types(),
+            )
+        except TelegramBadRequest as exc:
+            raise SettingsError(f"WEBHOOK_URL was refused by Telegram: {exc.message}") from None
+        logger.info("webhook mode: listening on %s", where)
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+
+
+async def serve(bot: Bot, dispatcher: Dispatcher, settings: Settings, stop: asyncio.Event) -> None:
+    """Serve updates until `stop` is set: by webhook if WEBHOOK_URL is set, else by long polling."""
+    try:
+        me = await bot.get_me()
+        mode = "webhook" if settings.webhook_url else "polling"
+        logger.info("bot @%s starting in %s mode", me.username, mode)
+        if settings.webhook_url:
+            await _serve_webhook(bot, dispatcher, settings, stop)
+        else:
+            await _poll(bot, dispatcher, stop)
+    finally:
+        await bot.session.close()
+
+
+async def _main(settings: Settings, stats: Stats) -> int:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    service = await asyncio.to_thread(build_service, settings)
+    if stop.is_set():
+        return 0
+    bot = build_bot(settings)
+    dispatcher = build_dispatcher(settings, service, stats)
+    try:
+        await serve(bot, dispatcher, settings, stop)
+    except TelegramUnauthorizedError:
+        raise SettingsError("BOT_TOKEN was refused by Telegram (401 Unauthorized)") from None
+    except TelegramNetworkError as exc:
+        logger.error("cannot reach the Telegram Bot API: %s", exc.message)
+        return 1
+    logger.info("stopped")
+    return 0
+
+
+def run_telegram(settings: Settings) -> int:
+    """Run the bot until SIGTERM or SIGINT; return the exit code."""
+    # Checked before anything starts, so that a bad token is one line, not a log.
+    _token(settings)
+    redact_secrets(settings)
+    stats = Stats.open(settings.data_dir, settings.retention_days)
+    try:
+        return asyncio.run(_main(settings, stats))
+    finally:
+        stats.close()

@@ -1,0 +1,134 @@
+"""Button presses: another answer, paging, topics, examples, votes; anything else has expired."""
+
+from __future__ import annotations
+
+import contextlib
+
+from aiogram import Router
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+
+from bot.replies import AnswerCache, Replies
+from bot.service import AnswerService
+from bot.stats import Stats
+from bot.telegram.common import answer_reply, show
+from bot.telegram.render import ExampleData, MoreData, PageData, TopicData, TopicsData, VoteData
+from bot.texts import Lang, t
+
+
+async def more(
+    query: CallbackQuery, callback_data: MoreData, answers: AnswerCache, replies: Replies, lang: Lang
+) -> None:
+    """Show the next hit of a cached answer in place of the pressed one."""
+    answer = answers.get(callback_data.key)
+    if answer is None or not answer.answered or callback_data.rank >= len(answer.hits):
+        await expired(query, lang)
+        return
+    await query.answer()
+    await show(query, replies.answer(answer, lang, callback_data.rank, callback_data.key), edit=True)
+
+
+async def page(
+    query: CallbackQuery, callback_data: PageData, answer_service: AnswerService, replies: Replies, lang: Lang
+) -> None:
+    """Turn to another passage of the section being read."""
+    passage = answer_service.passage(callback_data.pid)
+    if passage is None:
+        await expired(query, lang)
+        return
+    await query.answer()
+    await show(query, replies.passage(passage, lang), edit=True)
+
+
+async def topic(
+    query: CallbackQuery,
+    *,
+    callback_data: TopicData,
+    answer_service: AnswerService,
+    replies: Replies,
+    lang: Lang,
+) -> None:
+    """Open a section at its first passage, as a new message under the list."""
+    section = next((s for s in answer_service.sections if s.id == callback_data.sid), None)
+    if section is None:
+        await expired(query, lang)
+        return
+    await query.answer()
+    await show(query, replies.section_first(section, lang), edit=False)
+
+
+async def topics(query: CallbackQuery, replies: Replies, lang: Lang) -> None:
+    """List the sections."""
+    await query.answer()
+    await show(query, replies.topics(lang), edit=False)
+
+
+async def example(
+    query: CallbackQuery,
+    *,
+    callback_data: ExampleData,
+    answer_service: AnswerService,
+    replies: Replies,
+    answers: AnswerCache,
+    stats: Stats,
+    lang: Lang,
+) -> None:
+    """Ask one of the example questions offered by /start."""
+    examples = replies.examples()
+    if callback_data.n >= len(examples):
+        await expired(query, lang)
+        return
+    await query.answer()
+    reply = answer_reply(
+        examples[callback_data.n],
+        answer_service=answer_service,
+        replies=replies,
+        answers=answers,
+        stats=stats,
+        lang=lang,
+    )
+    await show(query, reply, edit=False)
+
+
+async def vote(
+    query: CallbackQuery, callback_data: VoteData, answer_service: AnswerService, stats: Stats, lang: Lang
+) -> None:
+    """Record 👍/👎 for a passage and take the vote buttons off that message."""
+    if answer_service.passage(callback_data.pid) is None:
+        await expired(query, lang)
+        return
+    stats.record_vote(callback_data.pid, callback_data.up)
+    await query.answer(t(lang, "thanks"))
+    message = query.message
+    if isinstance(message, Message) and message.reply_markup is not None:
+        rows = [
+            row
+            for row in message.reply_markup.inline_keyboard
+            if not any(_is_vote(button.callback_data) for button in row)
+        ]
+        markup = InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
+        # The vote counts even if the message can no longer be edited.
+        with contextlib.suppress(TelegramBadRequest):
+            await message.edit_reply_markup(reply_markup=markup)
+
+
+def _is_vote(data: str | None) -> bool:
+    return data is not None and data.startswith(VoteData.__prefix__ + VoteData.__separator__)
+
+
+async def expired(query: CallbackQuery, lang: Lang) -> None:
+    """Answer a stale or forged button: it has expired, nothing else happens."""
+    await query.answer(t(lang, "expired"))
+
+
+def build_router() -> Router:
+    """Return a fresh router with this module's handlers (one per dispatcher)."""
+    router = Router(name=__name__)
+    router.callback_query.register(more, MoreData.filter())
+    router.callback_query.register(page, PageData.filter())
+    router.callback_query.register(topic, TopicData.filter())
+    router.callback_query.register(topics, TopicsData.filter())
+    router.callback_query.register(example, ExampleData.filter())
+    router.callback_query.register(vote, VoteData.filter())
+    router.callback_query.register(expired)
+    return router

@@ -1,0 +1,74 @@
+"""Helpers the handlers share: deliver a Reply, answer a question, register for edits too."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from aiogram import Router
+from aiogram.enums import ChatType
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.types import CallbackQuery, Message
+
+from bot.replies import AnswerCache, Replies, Reply, Span
+from bot.service import AnswerService
+from bot.stats import Stats
+from bot.telegram.render import html, keyboard
+from bot.texts import Lang, t
+
+
+def on_message(router: Router, handler: Callable[..., Any], *filters: Any) -> None:
+    """Register a handler for new and for edited messages alike.
+
+    An edited message is handled as if it were sent anew: a question gets a
+    fresh answer to its new text, under the same rules as a new message.
+    """
+    router.message.register(handler, *filters)
+    router.edited_message.register(handler, *filters)
+
+
+def text_reply(lang: Lang, key: str, **values: object) -> Reply:
+    """Return a reply of one interface text."""
+    return Reply((Span(t(lang, key, **values)),))
+
+
+async def send(message: Message, reply: Reply) -> None:
+    """Send a reply to the chat of a message; in groups, as a reply to that message."""
+    text, markup = html(reply), keyboard(reply)
+    if message.chat.type == ChatType.PRIVATE:
+        await message.answer(text, reply_markup=markup)
+    else:
+        await message.reply(text, reply_markup=markup)
+
+
+async def show(query: CallbackQuery, reply: Reply, edit: bool) -> None:
+    """Show a reply to a button press: in place of the pressed message, or as a new message."""
+    text, markup = html(reply), keyboard(reply)
+    message = query.message
+    if edit and isinstance(message, Message):
+        try:
+            await message.edit_text(text, reply_markup=markup)
+            return
+        except TelegramBadRequest as exc:
+            if "not modified" in exc.message:
+                # A second press on the same button: it already shows this.
+                return
+            # Otherwise the message can no longer be edited (too old, deleted): send a new one.
+    if message is not None and query.bot is not None:
+        await query.bot.send_message(message.chat.id, text, reply_markup=markup)
+
+
+def answer_reply(
+    question: str,
+    *,
+    answer_service: AnswerService,
+    replies: Replies,
+    answers: AnswerCache,
+    stats: Stats,
+    lang: Lang,
+) -> Reply:
+    """Ask the service, record the question for staff statistics, and return the reply."""
+    answer = answer_service.ask(question)
+    stats.record_answer(answer)
+    key = answers.put(answer) if answer.answered and len(answer.hits) > 1 else None
+    return replies.answer(answer, lang, 0, key)

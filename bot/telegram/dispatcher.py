@@ -1,0 +1,114 @@
+"""Build the Dispatcher: routers, middlewares, injected services, startup and shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from aiogram import Bot, Dispatcher
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
+
+from bot.replies import AnswerCache, Replies
+from bot.service import AnswerService
+from bot.settings import Settings
+from bot.stats import Stats
+from bot.telegram import admin, callbacks, commands, errors, groups, inline, media, questions
+from bot.telegram.middlewares import InFlight, LanguageMiddleware, RateLimiter, ThrottleMiddleware
+from bot.texts import Lang, t
+
+logger = logging.getLogger(__name__)
+
+PUBLIC_COMMANDS = ("start", "help", "topics", "about", "ask")
+STAFF_COMMANDS = ("stats", "reload")
+LANGUAGES: tuple[tuple[Lang, str | None], ...] = (("en", None), ("uk", "uk"))
+"""Command menus: English for everyone (no language code), Ukrainian for `uk` users."""
+SHUTDOWN_GRACE = 5.0
+"""Seconds that updates being handled get to finish when the bot stops."""
+
+
+class Retention:
+    """Delete statistics past the retention period every hour, even while nobody asks anything."""
+
+    def __init__(self, stats: Stats, every: float = 3600.0) -> None:
+        self.stats = stats
+        self.every = every
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Start purging in the background."""
+        self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        """Stop purging."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self.every)
+            deleted = self.stats.purge()
+            if deleted:
+                logger.info("deleted %d statistics rows past the retention period", deleted)
+
+
+def build_dispatcher(settings: Settings, answer_service: AnswerService, stats: Stats) -> Dispatcher:
+    """Return the dispatcher used by both polling and webhook mode (and by the tests)."""
+    in_flight = InFlight()
+    dispatcher = Dispatcher(
+        # No conversation state is kept, so no per-user storage either.
+        disable_fsm=True,
+        answer_service=answer_service,
+        replies=Replies(answer_service),
+        answers=AnswerCache(),
+        stats=stats,
+        admin_ids=settings.admin_ids,
+        in_flight=in_flight,
+    )
+    dispatcher.update.outer_middleware(in_flight)
+    dispatcher.update.outer_middleware(LanguageMiddleware())
+    throttle = ThrottleMiddleware(RateLimiter(settings.rate_limit_messages, settings.rate_limit_seconds))
+    for observer in (dispatcher.message, dispatcher.edited_message, dispatcher.callback_query):
+        observer.middleware(throttle)
+    dispatcher.include_routers(
+        *(
+            module.build_router()
+            for module in (errors, admin, commands, questions, groups, media, callbacks, inline)
+        )
+    )
+    retention = Retention(stats)
+    dispatcher.startup.register(set_commands)
+    dispatcher.startup.register(retention.start)
+    dispatcher.shutdown.register(finish_updates)
+    dispatcher.shutdown.register(retention.stop)
+    return dispatcher
+
+
+def _commands(names: tuple[str, ...], lang: Lang) -> list[BotCommand]:
+    return [BotCommand(command=name, description=t(lang, f"cmd_{name}")) for name in names]
+
+
+async def set_commands(bot: Bot, admin_ids: frozenset[int]) -> None:
+    """Register the command menu in English (the default) and Ukrainian; staff also see theirs."""
+    for lang, code in LANGUAGES:
+        await bot.set_my_commands(_commands(PUBLIC_COMMANDS, lang), BotCommandScopeDefault(), code)
+    staff = PUBLIC_COMMANDS + STAFF_COMMANDS
+    failed = 0
+    for admin_id in admin_ids:
+        try:
+            for lang, code in LANGUAGES:
+                await bot.set_my_commands(_commands(staff, lang), BotCommandScopeChat(chat_id=admin_id), code)
+        except TelegramAPIError:
+            # Typically the staff member has not opened a chat with the bot yet.
+            failed += 1
+    if failed:
+        logger.warning("staff command menu not set for %d of %d staff members", failed, len(admin_ids))
+
+
+async def finish_updates(in_flight: InFlight) -> None:
+    """Let updates being handled finish before the session closes."""
+    if not await in_flight.wait_idle(SHUTDOWN_GRACE):
+        logger.warning("stopped with %d updates still being handled", in_flight.count)

@@ -1,0 +1,131 @@
+"""Dispatcher middlewares: interface language, in-flight tracking and per-user throttling."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import secrets
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from aiogram import BaseMiddleware
+from aiogram.types import CallbackQuery, Message, TelegramObject, User
+
+from bot.texts import lang_of, t
+
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+Verdict = Literal["allow", "notify", "drop"]
+
+
+class LanguageMiddleware(BaseMiddleware):
+    """Put `lang` ('en' or 'uk', from the user's Telegram language) into the handler data."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        """Handle the event."""
+        user: User | None = data.get("event_from_user")
+        data["lang"] = lang_of(user.language_code if user else None)
+        return await handler(event, data)
+
+
+class InFlight(BaseMiddleware):
+    """Count updates being handled, so that shutdown can let them finish."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        """Handle the event."""
+        self.count += 1
+        self._idle.clear()
+        try:
+            return await handler(event, data)
+        finally:
+            self.count -= 1
+            if self.count == 0:
+                self._idle.set()
+
+    async def wait_idle(self, timeout: float) -> bool:
+        """Wait until no update is being handled; return False if `timeout` passed first."""
+        try:
+            await asyncio.wait_for(self._idle.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
+
+
+@dataclass(slots=True)
+class _Window:
+    times: deque[float]
+    notified: bool = False
+
+
+@dataclass
+class RateLimiter:
+    """Allow `limit` events per `period` seconds per user; count refused attempts too.
+
+    Users are known only by a keyed hash of their id, kept in memory; the key is
+    random per process, so nothing here can be matched to a user later.
+    """
+
+    limit: int
+    period: float
+    clock: Callable[[], float] = time.monotonic
+    max_users: int = 10_000
+    _key: bytes = field(default_factory=lambda: secrets.token_bytes(16), repr=False)
+    _windows: dict[bytes, _Window] = field(default_factory=dict, repr=False)
+
+    def _user(self, user_id: int) -> bytes:
+        return hashlib.blake2b(str(user_id).encode(), key=self._key, digest_size=8).digest()
+
+    def check(self, user_id: int) -> Verdict:
+        """Record an attempt; say whether to serve it, refuse it with a notice, or drop it silently."""
+        now = self.clock()
+        key = self._user(user_id)
+        window = self._windows.get(key)
+        if window is None:
+            if len(self._windows) >= self.max_users:
+                self._forget_idle(now)
+            window = self._windows[key] = _Window(deque(maxlen=self.limit))
+        full = len(window.times) == self.limit and now - window.times[0] < self.period
+        # A refused attempt counts too: whoever keeps flooding stays throttled.
+        window.times.append(now)
+        if not full:
+            window.notified = False
+            return "allow"
+        if window.notified:
+            return "drop"
+        window.notified = True
+        return "notify"
+
+    def _forget_idle(self, now: float) -> None:
+        idle = [k for k, w in self._windows.items() if now - w.times[-1] >= self.period]
+        for key in idle:
+            del self._windows[key]
+
+
+class ThrottleMiddleware(BaseMiddleware):
+    """Refuse messages and button presses from a user who sends too many, with one notice."""
+
+    def __init__(self, limiter: RateLimiter) -> None:
+        self.limiter = limiter
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        """Handle the event."""
+        user: User | None = data.get("event_from_user")
+        if user is None:
+            return await handler(event, data)
+        verdict = self.limiter.check(user.id)
+        if verdict == "allow":
+            return await handler(event, data)
+        notice = t(data.get("lang", "en"), "slow_down")
+        if isinstance(event, CallbackQuery):
+            # A button press must be answered either way, or the client keeps spinning.
+            await event.answer(notice)
+        elif isinstance(event, Message) and verdict == "notify":
+            await event.answer(notice)
+        return None

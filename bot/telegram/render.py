@@ -1,0 +1,153 @@
+"""Turn a Reply into what Telegram accepts: escaped HTML within 4096 characters and a keyboard."""
+
+from __future__ import annotations
+
+from typing import assert_never
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.utils.formatting import Bold, Italic, Text, sizeof
+from pydantic import Field
+
+from bot.replies import Button, Reply, Span
+
+MAX_MESSAGE = 4096
+"""Telegram's limit on a message's text after entity parsing, in UTF-16 code units."""
+MAX_LABEL = 64
+ELLIPSIS = "…"
+
+# Callback data: short prefixes and stable passage ids; pack() refuses anything over 64 bytes.
+
+
+class MoreData(CallbackData, prefix="m"):
+    """Show hit `rank` of the answer cached under `key`."""
+
+    key: str = Field(min_length=1, max_length=16)
+    rank: int = Field(ge=1, le=50)
+
+
+class PageData(CallbackData, prefix="pg"):
+    """Show a passage while browsing its section."""
+
+    pid: str = Field(min_length=1, max_length=40)
+
+
+class TopicData(CallbackData, prefix="tp"):
+    """Open a section at its first passage."""
+
+    sid: str = Field(min_length=1, max_length=40)
+
+
+class ExampleData(CallbackData, prefix="ex"):
+    """Ask example question number `n`."""
+
+    n: int = Field(ge=0, le=20)
+
+
+class VoteData(CallbackData, prefix="v"):
+    """Record 👍 (up) or 👎 on a passage."""
+
+    pid: str = Field(min_length=1, max_length=40)
+    up: bool
+
+
+class TopicsData(CallbackData, prefix="ts"):
+    """List the sections."""
+
+
+def pack(button: Button) -> str:
+    """Return the callback data of a button."""
+    args = button.args
+    data: CallbackData
+    match button.action:
+        case "more":
+            data = MoreData(key=args[0], rank=int(args[1]))
+        case "page":
+            data = PageData(pid=args[0])
+        case "topic":
+            data = TopicData(sid=args[0])
+        case "example":
+            data = ExampleData(n=int(args[0]))
+        case "vote":
+            data = VoteData(pid=args[0], up=args[1] == "1")
+        case "topics":
+            data = TopicsData()
+        case _:
+            assert_never(button.action)
+    return data.pack()
+
+
+def _cut(text: str, room: int) -> str:
+    """Return the longest start of text that takes at most `room` UTF-16 code units."""
+    used = 0
+    for index, char in enumerate(text):
+        used += sizeof(char)
+        if used > room:
+            return text[:index]
+    return text
+
+
+def fit(spans: tuple[Span, ...], limit: int = MAX_MESSAGE) -> tuple[Span, ...]:
+    """Return the spans within `limit` UTF-16 code units, cut in the middle with … when too long.
+
+    The short spans at the end (the source line, "Answer 1 of 3") are kept whole,
+    up to a quarter of the limit, so that a cut passage still names its source.
+    """
+    if sum(sizeof(span.text) for span in spans) <= limit:
+        return spans
+    tail: list[Span] = []
+    tail_size = 0
+    for span in reversed(spans):
+        size = sizeof(span.text)
+        if tail_size + size > limit // 4:
+            break
+        tail.insert(0, span)
+        tail_size += size
+    budget = limit - tail_size - sizeof(ELLIPSIS)
+    head: list[Span] = []
+    total = 0
+    ellipsis = ELLIPSIS
+    for span in spans[: len(spans) - len(tail)]:
+        size = sizeof(span.text)
+        if total + size > budget:
+            # Keep the line breaks that ended the cut text, so the tail stays on its own line.
+            breaks = span.text[len(span.text.rstrip()) :]
+            cut = _cut(span.text, budget - total - sizeof(breaks)).rstrip()
+            if cut:
+                head.append(Span(cut, span.style))
+            ellipsis += breaks
+            break
+        head.append(span)
+        total += size
+    return (*head, Span(ellipsis), *tail)
+
+
+def html(reply: Reply, limit: int = MAX_MESSAGE) -> str:
+    """Render the text of a reply as Telegram HTML, every span escaped, within the limit."""
+    nodes: list[str | Text] = []
+    for span in fit(reply.spans, limit):
+        if span.style == "bold":
+            nodes.append(Bold(span.text))
+        elif span.style == "italic":
+            nodes.append(Italic(span.text))
+        else:
+            nodes.append(span.text)
+    text = Text(*nodes).as_html()
+    # Telegram refuses an empty message.
+    return text if text.strip() else ELLIPSIS
+
+
+def label(text: str) -> str:
+    """Return a button label of at most MAX_LABEL characters."""
+    text = " ".join(text.split()) or ELLIPSIS
+    return text if len(text) <= MAX_LABEL else text[: MAX_LABEL - 1].rstrip() + ELLIPSIS
+
+
+def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+    """Return the inline keyboard of a reply, or None when it has no buttons."""
+    rows = [
+        [InlineKeyboardButton(text=label(button.label), callback_data=pack(button)) for button in row]
+        for row in reply.buttons
+        if row
+    ]
+    return InlineKeyboardMarkup(inline_keyboard=rows) if rows else None

@@ -1,0 +1,114 @@
+"""Shared fixtures: the real service on the real content, the fake Bot API, the running bot."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.cli import build_service
+from bot.service import AnswerService
+from bot.settings import Settings
+from tests.fake_telegram import FakeTelegram
+
+ADMIN_ID = 424242
+
+
+def make_settings(**values: Any) -> Settings:
+    """Return settings from keyword values only: no .env file."""
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture(scope="session")
+def service() -> AnswerService:
+    """Return the answering service on the real content, built once."""
+    return build_service(make_settings())
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeTelegram]:
+    """Run the fake Telegram Bot API server on 127.0.0.1."""
+    server = FakeTelegram()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@dataclass
+class RunningBot:
+    """The real Bot and Dispatcher serving updates from the fake server."""
+
+    fake: FakeTelegram
+    settings: Settings
+    dispatcher: Any
+    stats: Any
+    stop: asyncio.Event
+    task: asyncio.Task[None]
+
+    async def settle(self, timeout: float = 15.0) -> None:
+        """Wait until every queued update was fetched and every handler has finished."""
+        in_flight = self.dispatcher["in_flight"]
+        async with asyncio.timeout(timeout):
+            while True:
+                await self.fake.wait_for(self.fake.confirmed, timeout)
+                await in_flight.wait_idle(timeout)
+                # Handlers start a moment after their update is confirmed: look twice.
+                await asyncio.sleep(0.05)
+                if self.fake.confirmed() and in_flight.count == 0:
+                    return
+
+
+StartBot = Callable[..., Awaitable[RunningBot]]
+
+
+@pytest.fixture
+async def start_bot(fake: FakeTelegram, service: AnswerService, tmp_path: Path) -> AsyncIterator[StartBot]:
+    """Return a function that starts the bot (polling unless WEBHOOK_URL is given) with settings."""
+    from bot.stats import Stats
+    from bot.telegram.app import build_bot, serve
+    from bot.telegram.dispatcher import build_dispatcher
+
+    running: list[RunningBot] = []
+
+    async def start(answer_service: AnswerService | None = None, **values: Any) -> RunningBot:
+        defaults: dict[str, Any] = {
+            "bot_token": fake.token,
+            "telegram_api_url": fake.url,
+            "data_dir": tmp_path / "data",
+            "admin_ids": frozenset({ADMIN_ID}),
+            "rate_limit_messages": 50,
+            "rate_limit_seconds": 60,
+        }
+        settings = make_settings(**{**defaults, **values})
+        stats = Stats.open(settings.data_dir, settings.retention_days)
+        dispatcher = build_dispatcher(settings, answer_service or service, stats)
+        stop = asyncio.Event()
+        task = asyncio.create_task(serve(build_bot(settings), dispatcher, settings, stop))
+        bot = RunningBot(fake, settings, dispatcher, stats, stop, task)
+        running.append(bot)
+        # Startup is over once the bot polls (or, in webhook mode, has set its webhook).
+        ready = (lambda: fake.webhook) if settings.webhook_url else (lambda: fake.polls)
+        waiter = asyncio.create_task(fake.wait_for(ready, timeout=30))
+        await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+        waiter.cancel()
+        if task.done():
+            task.result()  # raises what stopped the bot from starting
+        return bot
+
+    yield start
+    for bot in running:
+        bot.stop.set()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(bot.task, 10)
+        bot.stats.close()
+
+
+@pytest.fixture
+async def tg(start_bot: StartBot) -> RunningBot:
+    """Run the bot with the default test settings."""
+    return await start_bot()

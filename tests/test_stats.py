@@ -1,0 +1,128 @@
+"""Staff statistics in SQLite: scrubbed questions, votes, retention, and nothing about who asked."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from bot.service import AnswerService
+from bot.stats import TOO_LONG_PLACEHOLDER, Stats, scrub
+
+DAY = 86400
+
+
+class Clock:
+    def __init__(self, now: float = 1_717_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("call me +7 (701) 123-45-67 please", "call me [phone] please"),
+        ("my number 8 701 123 4567", "my number [phone]"),
+        ("+380671234567", "[phone]"),
+        ("write to olena.petrenko+visa@mail.example.kz today", "write to [email] today"),
+        ("passport N 12345678, IIN 900101300123", "passport N [phone], IIN [phone]"),
+        ("case 123456 and code 54321", "case [number] and code [number]"),
+        ("I am @olena_petrenko, see t.me/olena_p", "I am [user], see [link]"),
+        ("In 2022, 530 tonnes; $2.5 million in 2022–23", "In 2022, 530 tonnes; $2.5 million in 2022–23"),
+        ("  several   spaces\nand lines  ", "several spaces and lines"),
+    ],
+)
+def test_scrub_removes_contact_details_and_long_numbers(text: str, expected: str) -> None:
+    assert scrub(text) == expected
+
+
+def test_summary_counts_groups_and_scrubs(tmp_path: Path, service: AnswerService) -> None:
+    stats = Stats(tmp_path / "stats.sqlite3", clock=Clock())
+    for question in (
+        "What about ambulances?",
+        "How do I get a visa? Call +7 701 123 45 67",
+        "how do I get a visa? call +7 701 999 88 77!",
+        "Where is the consulate?",
+        "",
+        "x" * 2000,
+    ):
+        stats.record_answer(service.ask(question))
+    stats.record_vote("pb9fcfd595c1c", up=True)
+    stats.record_vote("pb9fcfd595c1c", up=False)
+    stats.record_vote("pb9fcfd595c1c", up=True)
+    summary = stats.summary()
+    assert (summary.questions, summary.answered) == (5, 1)  # the empty one is not a question
+    assert summary.answered_share == pytest.approx(0.2)
+    assert summary.unanswered == (("How do I get a visa? Call [phone]", 2), ("Where is the consulate?", 1))
+    assert [(v.passage_id, v.up, v.down) for v in summary.votes] == [("pb9fcfd595c1c", 2, 1)]
+    with sqlite3.connect(stats.path) as db:
+        stored = [q for (q,) in db.execute("SELECT question FROM questions")]
+    assert TOO_LONG_PLACEHOLDER in stored and not any("701" in q for q in stored)
+    stats.close()
+
+
+def test_rows_older_than_the_retention_period_are_deleted(tmp_path: Path, service: AnswerService) -> None:
+    clock = Clock()
+    stats = Stats(tmp_path / "stats.sqlite3", retention_days=30, clock=clock)
+    stats.record_answer(service.ask("Where is the consulate?"))
+    stats.record_vote("pb9fcfd595c1c", up=True)
+    clock.now += 29 * DAY
+    stats.record_answer(service.ask("What about ambulances?"))
+    assert stats.summary().questions == 2
+    clock.now += 2 * DAY
+    summary = stats.summary()
+    assert (summary.questions, summary.unanswered, summary.votes) == (1, (), ())
+    stats.close()
+    # Opening the database purges too.
+    clock.now += 31 * DAY
+    reopened = Stats(tmp_path / "stats.sqlite3", retention_days=30, clock=clock)
+    with sqlite3.connect(reopened.path) as db:
+        assert db.execute("SELECT COUNT(*) FROM questions").fetchone() == (0,)
+    reopened.close()
+
+
+def test_schema_has_no_place_for_who_asked(tmp_path: Path) -> None:
+    stats = Stats(tmp_path / "data" / "stats.sqlite3")
+    with sqlite3.connect(stats.path) as db:
+        columns = {
+            row[1] for table in ("questions", "votes") for row in db.execute(f"PRAGMA table_info({table})")
+        }
+    assert columns == {"id", "asked_hour", "question", "answered", "reason", "passage_id", "language",
+                       "voted_hour", "up"}  # fmt: skip
+    stats.close()
+
+
+def test_times_are_kept_to_the_hour(tmp_path: Path, service: AnswerService) -> None:
+    stats = Stats(tmp_path / "stats.sqlite3", clock=Clock(1_717_001_234.5))
+    stats.record_answer(service.ask("What about ambulances?"))
+    with sqlite3.connect(stats.path) as db:
+        assert db.execute("SELECT asked_hour FROM questions").fetchone() == (1_717_001_234 // 3600 * 3600,)
+    stats.close()
+
+
+def _count(path: Path) -> int:
+    with sqlite3.connect(path) as db:
+        return int(db.execute("SELECT COUNT(*) FROM questions").fetchone()[0])
+
+
+async def test_the_bot_purges_old_rows_while_idle(tmp_path: Path, service: AnswerService) -> None:
+    import asyncio
+
+    from bot.telegram.dispatcher import Retention
+
+    clock = Clock()
+    stats = Stats(tmp_path / "stats.sqlite3", retention_days=1, clock=clock)
+    stats.record_answer(service.ask("Where is the consulate?"))
+    clock.now += 2 * DAY  # nothing is written meanwhile
+    retention = Retention(stats, every=0.01)
+    await retention.start()
+    try:
+        async with asyncio.timeout(10):
+            while _count(stats.path):
+                await asyncio.sleep(0.01)
+    finally:
+        await retention.stop()
+    stats.close()

@@ -1,0 +1,64 @@
+"""Staff commands: /stats from SQLite, /reload that keeps the old index on broken content."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from bot.cli import build_service
+from tests.conftest import ADMIN_ID, StartBot, make_settings
+from tests.fake_telegram import user
+
+STAFF = user(ADMIN_ID, "Staff", "Member", "staff_member")
+OLENA = user(501234567, "Olena", "Petrenko", "olena_p")
+ROOT = Path(__file__).resolve().parents[1]
+
+
+async def test_stats_show_counts_unanswered_questions_and_votes(start_bot: StartBot) -> None:
+    tg = await start_bot()
+    fake = tg.fake
+    for text in (
+        "What about ambulances?",
+        "How do I renew my passport? Call +7 701 123 45 67 or olena@example.com",
+        "how do I renew my passport? call +7 701 765 43 21 or o.p@mail.kz",
+        "How do I get a visa?",
+    ):
+        fake.send(OLENA, text)
+    replies = await fake.replies(OLENA["id"], 4)
+    await fake.answered(fake.press(OLENA, fake.message(replies[0]), replies[0].data("👎")))
+    await tg.settle()
+
+    fake.send(STAFF, "/stats")
+    (stats,) = await fake.replies(STAFF["id"])
+    text = stats.plain
+    assert "Questions asked: 4" in text and "Answered: 1 (25%)" in text
+    assert "2 × How do I renew my passport? Call [phone] or [email]" in text
+    assert "1 × How do I get a visa?" in text
+    assert "👍 0 / 👎 1  pb9fcfd595c1c" in text
+    assert "701" not in text and "@" not in text
+
+
+async def test_reload_rereads_content_and_keeps_the_old_index_when_broken(
+    start_bot: StartBot, tmp_path: Path
+) -> None:
+    content = tmp_path / "content"
+    shutil.copytree(ROOT / "content", content)
+    service = build_service(make_settings(content_dir=content))
+    tg = await start_bot(answer_service=service)
+    fake = tg.fake
+
+    fake.send(STAFF, "/reload")
+    (ok,) = await fake.replies(STAFF["id"])
+    assert ok.plain == "Content reloaded: 1 documents, 7 sections, 46 passages."
+
+    (content / "broken.md").write_text("no header here\n", encoding="utf-8")
+    fake.send(STAFF, "/reload")
+    fake.send(OLENA, "What is the Nazovni platform?")
+    failed = (await fake.replies(STAFF["id"], 2))[1]
+    assert failed.plain.startswith("Content NOT reloaded")
+    assert "broken.md:1: no metadata header" in failed.plain
+    assert "<b>Nazovni</b>" in (await fake.replies(OLENA["id"]))[0].html
+
+    (content / "broken.md").unlink()
+    fake.send(STAFF, "/reload")
+    assert "46 passages" in (await fake.replies(STAFF["id"], 3))[2].plain

@@ -1,0 +1,82 @@
+"""Stale and forged button data: a short "expired" answer, and nothing breaks."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import RunningBot
+from tests.fake_telegram import user
+
+OLENA = user(501234567, "Olena", "Petrenko", "olena_p")
+EXPIRED = "This button has expired. Please ask again."
+
+FORGED = [
+    "junk",
+    "m:unknownkey:1",  # an answer no longer (or never) in memory, e.g. after a restart
+    "m:abc:999",
+    "m:abc:-1",
+    "pg:p000000000000",  # a passage that does not exist (content changed)
+    "pg:",
+    "pg:a:b:c",
+    "tp:nope",
+    "ex:99",
+    "ex:-1",
+    "ex:one",
+    "v:p000000000000:1",
+    "v:pb9fcfd595c1c:maybe",
+    "ts:extra",
+    "<b>&amp;",
+    "x" * 64,
+]
+
+
+@pytest.mark.parametrize("data", FORGED)
+async def test_forged_or_stale_button_data_has_expired(tg: RunningBot, data: str) -> None:
+    fake = tg.fake
+    fake.send(OLENA, "What about ambulances?")
+    (answer,) = await fake.replies(OLENA["id"])
+    query = fake.press(OLENA, fake.message(answer), data)
+    assert (await fake.answered(query)).params["text"] == EXPIRED
+    await tg.settle()
+    assert len(fake.sent(OLENA["id"])) == 1
+    assert not fake.sent(method="editMessageText") and not fake.sent(method="editMessageReplyMarkup")
+    assert tg.stats.summary().votes == ()
+    # And the bot carries on.
+    fake.send(OLENA, "What is the Nazovni platform?")
+    assert "<b>Nazovni</b>" in (await fake.replies(OLENA["id"], 2))[1].html
+
+
+async def test_every_button_the_bot_sends_fits_callback_limits(tg: RunningBot) -> None:
+    fake = tg.fake
+    for text in ("/start", "/topics", "What is the Nazovni platform?", "How do I get a visa?"):
+        fake.send(OLENA, text)
+    replies = await fake.replies(OLENA["id"], 4)
+    data = [d for reply in replies for _, d in reply.buttons]
+    assert len(data) >= 15
+    assert all(1 <= len(d.encode()) <= 64 for d in data)
+
+
+async def test_a_message_that_can_no_longer_be_edited_gets_a_new_one(tg: RunningBot) -> None:
+    fake = tg.fake
+    fake.send(OLENA, "What is the Nazovni platform?")
+    (answer,) = await fake.replies(OLENA["id"])
+    fake.fail("editMessageText", 400)
+    fake.press(OLENA, fake.message(answer), answer.data("Another answer"))
+    second = (await fake.replies(OLENA["id"], 2))[1]
+    assert "Answer 2 of 3" in second.plain and len(fake.failures("editMessageText")) == 1
+
+
+async def test_paging_on_an_inaccessible_old_message_sends_a_new_one(tg: RunningBot) -> None:
+    fake = tg.fake
+    fake.send(OLENA, "/topics")
+    (topics,) = await fake.replies(OLENA["id"])
+    fake.press(OLENA, fake.message(topics), topics.buttons[0][1])
+    opened = (await fake.replies(OLENA["id"], 2))[1]
+    assert "Passage 1 of 5" in opened.plain
+    # Telegram sends a message older than 48 hours as "inaccessible": only its chat, id and date 0.
+    key = (OLENA["id"], opened.result["message_id"])
+    old = {"chat": opened.result["chat"], "message_id": key[1], "date": 0}
+    fake.messages.pop(key)
+    fake.press(OLENA, old, opened.data("Next »"))
+    assert "Passage 2 of 5" in (await fake.replies(OLENA["id"], 3))[2].plain
+    assert not fake.sent(method="editMessageText")

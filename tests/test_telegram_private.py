@@ -1,0 +1,182 @@
+"""A user in a private chat, end to end over HTTP through the fake Bot API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.conftest import RunningBot
+from tests.fake_telegram import FakeTelegram, user
+
+OLENA = user(501234567, "Olena", "Petrenko", "olena_p")
+TARAS = user(502345678, "Тарас", "Шевчук", "taras_sh", lang="uk")
+
+
+async def ask(fake: FakeTelegram, who: dict[str, Any], text: str) -> tuple[int, str]:
+    """Send a message and return (index of the bot's reply among its messages to that chat, reply HTML)."""
+    chat_id = int(str(who["id"]))
+    before = len(fake.sent(chat_id))
+    fake.send(who, text)
+    calls = await fake.replies(chat_id, before + 1)
+    return before, calls[before].html
+
+
+async def test_start_names_the_interview_and_offers_example_questions(tg: RunningBot) -> None:
+    fake = tg.fake
+    fake.send(OLENA, "/start")
+    (reply,) = await fake.replies(OLENA["id"])
+    assert "DESPITE THE DISTANCE BETWEEN OUR CAPITALS" in reply.plain
+    assert "Serhii PAVLENKO" in reply.plain and "2024-05-18" in reply.plain
+    labels = [label for label, _ in reply.buttons]
+    assert "What is the Nazovni platform?" in labels and labels[-1] == "Topics"
+    assert 2 <= len(labels) - 1 <= 3
+
+    query = fake.press(OLENA, fake.message(reply), reply.data("What is the Nazovni platform?"))
+    assert (await fake.answered(query)).ok
+    answer = (await fake.replies(OLENA["id"], 2))[1]
+    assert "<b>Nazovni</b>" in answer.html and "Source:" in answer.plain
+
+
+async def test_help_and_about(tg: RunningBot) -> None:
+    fake = tg.fake
+    fake.send(OLENA, "/help")
+    (help_,) = await fake.replies(OLENA["id"])
+    assert "/topics" in help_.plain and "@embassy_qa_test_bot" in help_.plain and "/ask" in help_.plain
+    fake.send(OLENA, "/about")
+    about = (await fake.replies(OLENA["id"], 2))[1].plain
+    assert "Chargé d'Affaires a.i. of Ukraine to the Republic of Kazakhstan" in about
+    assert "2024-05-18" in about and "Embassy of Ukraine in the Republic of Kazakhstan" in about
+
+
+async def test_topics_open_a_section_and_page_through_it_in_place(tg: RunningBot, service: object) -> None:
+    fake = tg.fake
+    fake.send(OLENA, "/topics")
+    (topics,) = await fake.replies(OLENA["id"])
+    assert len(topics.buttons) == 7
+    label, data = topics.buttons[2]
+    assert label.startswith("3. Kazakhstan's private business")
+
+    fake.press(OLENA, fake.message(topics), data)
+    first = (await fake.replies(OLENA["id"], 2))[1]
+    assert "Passage 1 of 13" in first.plain and "Section:" in first.plain
+    assert [label for label, _ in first.buttons] == ["Next »"]
+
+    message = fake.message(first)
+    fake.press(OLENA, message, first.data("Next »"))
+    edit = (await fake.replies(OLENA["id"], 1, "editMessageText"))[0]
+    assert edit.params["message_id"] == message["message_id"]
+    assert "Passage 2 of 13" in edit.plain and [b for b, _ in edit.buttons] == ["« Back", "Next »"]
+
+    # Pressing the old "Next" again asks for what is already shown: nothing breaks, the press is answered.
+    again = fake.press(OLENA, message, first.data("Next »"))
+    assert (await fake.answered(again)).ok
+    back = fake.press(OLENA, fake.messages[(OLENA["id"], message["message_id"])], edit.data("« Back"))
+    await fake.answered(back)
+    edits = await fake.replies(OLENA["id"], 2, "editMessageText")
+    assert "Passage 1 of 13" in edits[1].plain
+    await tg.settle()
+    assert not fake.failures("sendMessage") and len(fake.sent(OLENA["id"])) == 2
+
+
+async def test_answer_shows_passage_section_source_with_matched_words_in_bold(tg: RunningBot) -> None:
+    fake = tg.fake
+    _, html = await ask(fake, OLENA, "What is the Nazovni platform?")
+    (reply,) = fake.sent(OLENA["id"])
+    assert "<b>Nazovni</b>" in html
+    assert reply.plain.startswith("Section: ")
+    assert "Source: «DESPITE THE DISTANCE" in reply.plain and "Serhii PAVLENKO" in reply.plain
+    assert "Answer 1 of 3" in reply.plain
+    assert [label for label, _ in reply.buttons] == ["Another answer", "👍", "👎"]
+
+    message = fake.message(reply)
+    fake.press(OLENA, message, reply.data("Another answer"))
+    (edit,) = await fake.replies(OLENA["id"], 1, "editMessageText")
+    assert edit.params["message_id"] == message["message_id"] and "Answer 2 of 3" in edit.plain
+    assert edit.plain != reply.plain
+
+
+async def test_votes_are_counted_once_per_message(tg: RunningBot) -> None:
+    fake = tg.fake
+    await ask(fake, OLENA, "What about ambulances?")
+    (reply,) = fake.sent(OLENA["id"])
+    assert [label for label, _ in reply.buttons] == ["👍", "👎"]
+    query = fake.press(OLENA, fake.message(reply), reply.data("👍"))
+    assert (await fake.answered(query)).params["text"] == "Thank you for the feedback!"
+    await fake.replies(OLENA["id"], 1, "editMessageReplyMarkup")
+    assert "reply_markup" not in fake.message(reply)
+    votes = tg.stats.summary().votes
+    assert [(v.up, v.down) for v in votes] == [(1, 0)]
+
+
+async def test_decline_is_kind_offers_topics_and_never_a_passage(tg: RunningBot) -> None:
+    await ask(tg.fake, OLENA, "How do I get a visa?")
+    (reply,) = tg.fake.sent(OLENA["id"])
+    assert "could not find" in reply.plain and "/topics" in reply.plain
+    assert "humanitarian aid" in reply.plain  # says what the bot can answer
+    assert "Source" not in reply.plain and "Section" not in reply.plain
+    assert reply.buttons == [("Topics", "ts")]
+
+
+async def test_html_markdown_emoji_and_other_scripts_are_safe(tg: RunningBot) -> None:
+    fake = tg.fake
+    for text in (
+        "<b>aid</b> & *Kazakhstan* <script>alert(1)</script> _x_ `y`",
+        "🙂🙂🙂",
+        "中文问题？",
+        "a" * 4000,
+    ):
+        await ask(fake, OLENA, text)
+    replies = fake.sent(OLENA["id"])
+    assert len(replies) == 4 and not fake.failures("sendMessage")
+    assert "too long" in replies[3].plain
+    assert all("Source" not in r.plain for r in replies)
+
+
+async def test_media_gets_a_one_line_hint(tg: RunningBot) -> None:
+    fake = tg.fake
+    media: list[dict[str, Any]] = [
+        {"sticker": {"file_id": "s1", "file_unique_id": "u1", "type": "regular", "width": 512, "height": 512,
+                     "is_animated": False, "is_video": False}},
+        {"photo": [{"file_id": "p1", "file_unique_id": "u2", "width": 90, "height": 90}]},
+        {"voice": {"file_id": "v1", "file_unique_id": "u3", "duration": 2}},
+        {"location": {"latitude": 51.13, "longitude": 71.43}},
+        {"document": {"file_id": "d1", "file_unique_id": "u4", "file_name": "passport.pdf"}},
+    ]  # fmt: skip
+    for content in media:
+        fake.send(OLENA, **content)
+    replies = await fake.replies(OLENA["id"], len(media))
+    assert {r.plain for r in replies} == {
+        "I can only read text. Please send your question as a text message."
+    }
+
+
+async def test_an_edited_question_gets_a_fresh_answer(tg: RunningBot) -> None:
+    fake = tg.fake
+    message = fake.send(OLENA, "How do I get a visa?")
+    await fake.replies(OLENA["id"])
+    fake.edit(message, "What is the Nazovni platform?")
+    replies = await fake.replies(OLENA["id"], 2)
+    assert "could not find" in replies[0].plain and "<b>Nazovni</b>" in replies[1].html
+
+
+async def test_unknown_and_staff_commands_give_no_admin_information(tg: RunningBot) -> None:
+    fake = tg.fake
+    for command in ("/stats", "/reload", "/nonsense"):
+        await ask(fake, OLENA, command)
+    replies = fake.sent(OLENA["id"])
+    assert [r.plain for r in replies] == ["I don't know this command. Send me a question, or see /help."] * 3
+
+
+async def test_ukrainian_user_gets_ukrainian_texts_and_a_decline_pointing_to_english(tg: RunningBot) -> None:
+    fake = tg.fake
+    await ask(fake, TARAS, "/start")
+    await ask(fake, TARAS, "Яку гуманітарну допомогу надіслав Казахстан Україні?")
+    start, decline = fake.sent(TARAS["id"])
+    assert start.plain.startswith("Вітаю!") and start.buttons[-1][0] == "Розділи"
+    assert "англійською" in decline.plain and "/topics" in decline.plain
+    assert "Джерело" not in decline.plain and decline.buttons == [("Розділи", "ts")]
+
+
+async def test_russian_question_from_english_user_is_declined_in_english(tg: RunningBot) -> None:
+    await ask(tg.fake, OLENA, "Какую помощь Казахстан отправил Украине?")
+    (reply,) = tg.fake.sent(OLENA["id"])
+    assert "in English" in reply.plain and "/topics" in reply.plain and "Source" not in reply.plain

@@ -1,0 +1,112 @@
+"""`python -m bot telegram` as a real process: answers, stops cleanly on a signal, keeps no personal data."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sqlite3
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.fake_telegram import FakeTelegram, user
+
+ROOT = Path(__file__).resolve().parents[1]
+OLENA = user(509876543, "Olena", "Petrenko", "olena_secret_handle")
+PERSONAL = "How do I renew my passport? My phone is +7 701 123 45 67, mail olena.p@example.com"
+
+
+def environment(tmp_path: Path, **values: str) -> dict[str, str]:
+    """Return the process environment: this checkout importable, no bot settings inherited."""
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "TELEGRAM_", "WEBHOOK_", "ADMIN_"))
+    }
+    env.update({"PYTHONPATH": str(ROOT), "DATA_DIR": str(tmp_path / "data"), "LOG_LEVEL": "DEBUG", **values})
+    return env
+
+
+async def start(fake: FakeTelegram, tmp_path: Path) -> tuple[asyncio.subprocess.Process, Path]:
+    log = tmp_path / "bot.log"
+    env = environment(tmp_path, BOT_TOKEN=fake.token, TELEGRAM_API_URL=fake.url)
+    with log.open("wb") as out:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "telegram", cwd=tmp_path, env=env, stdout=out, stderr=out
+        )
+    polling = asyncio.create_task(fake.wait_for(lambda: fake.polls, timeout=60))
+    exited = asyncio.create_task(process.wait())
+    await asyncio.wait({polling, exited}, return_when=asyncio.FIRST_COMPLETED)
+    polling.cancel()
+    exited.cancel()
+    assert process.returncode is None, log.read_text()
+    return process, log
+
+
+async def test_process_answers_then_exits_cleanly_on_sigterm_without_keeping_personal_data(
+    fake: FakeTelegram, tmp_path: Path
+) -> None:
+    process, log = await start(fake, tmp_path)
+    fake.send(OLENA, "/start")
+    fake.send(OLENA, "What about ambulances?")
+    replies = await fake.replies(OLENA["id"], 2)
+    assert "<b>ambulance" in replies[1].html
+    fake.send(OLENA, PERSONAL)
+    await fake.replies(OLENA["id"], 3)
+    await fake.answered(fake.press(OLENA, fake.message(replies[1]), replies[1].data("👍")))
+    await fake.wait_for(lambda: fake.confirmed() and fake.polls >= 3)
+
+    process.send_signal(signal.SIGTERM)
+    assert await asyncio.wait_for(process.wait(), 15) == 0
+    logs = log.read_text(encoding="utf-8")
+    assert "Traceback" not in logs and "bot @embassy_qa_test_bot starting in polling mode" in logs
+
+    database = tmp_path / "data" / "stats.sqlite3"
+    with sqlite3.connect(database) as db:
+        stored = [q for (q,) in db.execute("SELECT question FROM questions ORDER BY id")]
+        assert db.execute("SELECT passage_id, up FROM votes").fetchall() == [("pb9fcfd595c1c", 1)]
+    assert stored == [
+        "What about ambulances?",
+        "How do I renew my passport? My phone is [phone], mail [email]",
+    ]
+    raw = b"".join(p.read_bytes() for p in database.parent.iterdir())
+    token_secret = fake.token.split(":")[1]
+    for private in (str(OLENA["id"]), "Olena", "Petrenko", "olena_secret_handle", "701 123", "example.com"):
+        assert private not in logs and private.encode() not in raw, private
+    assert fake.token not in logs and token_secret not in logs
+
+
+async def test_sigint_also_stops_it_cleanly(fake: FakeTelegram, tmp_path: Path) -> None:
+    process, _ = await start(fake, tmp_path)
+    process.send_signal(signal.SIGINT)
+    assert await asyncio.wait_for(process.wait(), 15) == 0
+
+
+@pytest.mark.parametrize(
+    ("token", "message"), [("", "BOT_TOKEN is not set"), ("not-a-token", "BOT_TOKEN does not look")]
+)
+async def test_missing_or_malformed_token_is_one_clear_line(tmp_path: Path, token: str, message: str) -> None:
+    env = environment(tmp_path, BOT_TOKEN=token)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "telegram", cwd=tmp_path, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    stdout, stderr = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 1
+    lines = stderr.decode().strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0]
+    assert "not-a-token" not in lines[0] and stdout == b""
+
+
+async def test_refused_token_is_one_clear_line(fake: FakeTelegram, tmp_path: Path) -> None:
+    wrong = "7000000001:AAWrongTokenWrongTokenWrongToken"
+    env = environment(tmp_path, BOT_TOKEN=wrong, TELEGRAM_API_URL=fake.url, LOG_LEVEL="WARNING")
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "telegram", cwd=tmp_path, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    _, stderr = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 1
+    assert stderr.decode().strip().splitlines() == [
+        "error: BOT_TOKEN was refused by Telegram (401 Unauthorized)"
+    ]
