@@ -14,11 +14,8 @@ from aiogram.enums import ChatType, MessageEntityType
 from aiogram.filters import Filter
 from aiogram.types import Message
 
-from bot.replies import AnswerCache, Replies
-from bot.service import AnswerService
-from bot.stats import Stats
-from bot.telegram.common import answer_reply, on_message, send
-from bot.texts import Lang
+from bot.telegram.common import on_message
+from bot.telegram.questions import question
 
 
 class AddressedToBot(Filter):
@@ -40,29 +37,13 @@ class AddressedToBot(Filter):
             return False
         if me.username:
             text = re.sub(rf"@{re.escape(me.username)}\b", " ", text, flags=re.IGNORECASE)
-        return {"question": " ".join(text.split())}
-
-
-async def group_question(
-    message: Message,
-    *,
-    question: str,
-    answer_service: AnswerService,
-    replies: Replies,
-    answers: AnswerCache,
-    stats: Stats,
-    lang: Lang,
-) -> None:
-    """Answer a question addressed to the bot in a group, as a reply to it."""
-    reply = answer_reply(
-        question, answer_service=answer_service, replies=replies, answers=answers, stats=stats, lang=lang
-    )
-    await send(message, reply)
+        return {"text": " ".join(text.split())}
 
 
 def build_router() -> Router:
     """Return a fresh router with this module's handlers (one per dispatcher)."""
     router = Router(name=__name__)
     in_group = F.chat.type.in_({ChatType.GROUP, ChatType.SUPERGROUP})
-    on_message(router, group_question, in_group, F.text, AddressedToBot())
+    # The same handler as a private question; AddressedToBot gives it the text without the mention.
+    on_message(router, question, in_group, F.text, AddressedToBot())
     return router

@@ -49,7 +49,7 @@ async def question(
     stats: Stats,
     lang: Lang,
 ) -> None:
-    """Answer a question sent in a private chat."""
+    """Answer a question: any text in a private chat, or one addressed to the bot in a group."""
     reply = answer_reply(
         text, answer_service=answer_service, replies=replies, answers=answers, stats=stats, lang=lang
     )
