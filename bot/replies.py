@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -54,13 +54,19 @@ def _text(*parts: str | Span) -> tuple[Span, ...]:
     return tuple(Span(p) if isinstance(p, str) else p for p in parts)
 
 
-def highlight(text: str, terms: Iterable[str], analyzer: Analyzer) -> list[Span]:
-    """Split a passage into spans, the words that match a search term in bold."""
+def highlight(
+    text: str, terms: Iterable[str], analyzer: Analyzer, variants: Mapping[str, str] | None = None
+) -> list[Span]:
+    """Split a passage into spans, the words that match a search term in bold.
+
+    `variants` maps the terms of slips in the text to the terms they were indexed as.
+    """
     wanted = set(terms)
+    variants = variants or {}
     spans: list[Span] = []
     cursor = 0
     for token in analyzer.tokens(text):
-        if token.term not in wanted or token.start < cursor:
+        if variants.get(token.term, token.term) not in wanted or token.start < cursor:
             continue
         if token.start > cursor:
             spans.append(Span(text[cursor : token.start]))
@@ -105,7 +111,6 @@ class Replies:
 
     def __init__(self, service: AnswerService) -> None:
         self.service = service
-        self.analyzer = Analyzer()
 
     def start(self, lang: Lang) -> Reply:
         """Say what the bot knows, how to ask, and offer example questions."""
@@ -188,7 +193,8 @@ class Replies:
         if before is not None and refers_back(hit.passage.text):
             # The passage leans on the paragraph before it; show that first, set apart.
             spans.append(Span(f"[…] {before.text}\n\n", "italic"))
-        spans += highlight(hit.passage.text, hit.matched, self.analyzer)
+        index = self.service.index
+        spans += highlight(hit.passage.text, hit.matched, index.analyzer, index.variants)
         spans.append(Span("\n\n"))
         spans += source_spans(hit.passage.document, lang)
         if answer.corrections and rank == 0:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -59,7 +58,6 @@ class AnswerService:
         self.top_k = top_k
         self.params = params or RankingParams()
         self.cache_dir = cache_dir
-        self._lock = threading.Lock()
         self._index = self._build(content_dir)
 
     def _build(self, content_dir: Path) -> PassageIndex:
@@ -92,8 +90,8 @@ class AnswerService:
     def reload(self) -> Corpus:
         """Re-read the content folder; on a ContentError keep the current index and re-raise."""
         fresh = self._build(self.content_dir)
-        with self._lock:
-            self._index = fresh
+        # One assignment: a question being answered keeps the index it started with.
+        self._index = fresh
         logger.info(
             "content reloaded: %d documents, %d passages",
             len(fresh.corpus.documents),

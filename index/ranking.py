@@ -24,8 +24,6 @@ class RankingParams:
     bm25: BM25Params = field(default_factory=BM25Params)
     title_weight: int = 1
     """How many times the section title's terms join each passage's bag."""
-    context_weight: int = 0
-    """How many times the previous passage's terms join the bag of a passage."""
     spelling: bool = True
     """Map an unknown word of the question to a known word one edit away."""
     unknown_weight: float = 1.0
@@ -176,7 +174,7 @@ def term_variants(counts: dict[str, int], analyzer: Analyzer) -> dict[str, str]:
 def build_bags(
     corpus: Corpus, analyzer: Analyzer, params: RankingParams, variants: dict[str, str] | None = None
 ) -> list[list[str]]:
-    """Return the bag of terms of each passage: its text, title and context."""
+    """Return the bag of terms of each passage: its own terms and its section title's."""
     variants = variants or {}
 
     def terms(text: str) -> list[str]:
@@ -184,15 +182,9 @@ def build_bags(
 
     title_terms: dict[tuple[str, int], list[str]] = {}
     bags: list[list[str]] = []
-    previous: list[str] = []
     for passage in corpus.passages:
         key = (passage.document.id, passage.section_no)
         if key not in title_terms:
             title_terms[key] = terms(passage.section)
-        own = terms(passage.text)
-        bag = own + title_terms[key] * params.title_weight
-        if passage.position > 0:
-            bag += previous * params.context_weight
-        bags.append(bag)
-        previous = own
+        bags.append(terms(passage.text) + title_terms[key] * params.title_weight)
     return bags

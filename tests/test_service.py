@@ -144,3 +144,11 @@ def test_a_restart_with_unchanged_content_loads_the_cached_index(tmp_path: Path)
     third = AnswerService(folder, cache_dir=cache)
     assert not third.index.loaded  # changed content rebuilds
     assert third.ask("How many generators did Kusto Group deliver?").hits[0].passage.text.count("42 high")
+
+
+def test_a_slip_in_the_text_is_bolded_like_the_word_it_stands_for(service: AnswerService) -> None:
+    answer = service.ask("Is Kazakhstan a member of the Eurasian Economic Union?")
+    assert answer.best is not None and "Notably, Kazakstan" in answer.best.passage.text
+    reply = Replies(service).answer(answer, "en")
+    bold = {span.text for span in reply.spans if span.style == "bold"}
+    assert {"Kazakstan", "Eurasian", "Economic", "Union"} <= bold
