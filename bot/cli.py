@@ -12,8 +12,15 @@ from typing import Any, TextIO
 from bot.console import Console, render_plain
 from bot.replies import Replies
 from bot.service import Answer, AnswerService
-from bot.settings import Settings, SettingsError, load_settings
+from bot.settings import SettingsError, load_settings
+from bot.wiring import build_service
 from index.content import ContentError, Corpus
+from index.dense import write_bundled
+from index.vectors import BUNDLED_NAME
+
+
+# Results listed by `ask --top`: more is never useful to a reader.
+MAX_TOP = 20
 
 
 class _Parser(argparse.ArgumentParser):
@@ -35,6 +42,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     content = commands.add_parser("content", help="validate content/ and list what it holds")
     content.add_argument("--json", action="store_true", help="print every passage as a JSON line")
+    content.add_argument(
+        "--embed",
+        action="store_true",
+        help=f"write the passage vectors to CONTENT_DIR/{BUNDLED_NAME}, to ship with the texts",
+    )
 
     commands.add_parser("console", help="interactive console showing what the bot would say")
     commands.add_parser("telegram", help="run the Telegram bot (needs BOT_TOKEN)")
@@ -48,13 +60,18 @@ def answer_json(answer: Answer) -> dict[str, Any]:
         "answered": answer.answered,
         "reason": answer.reason,
         "confidence": round(answer.confidence, 4),
+        "language": answer.language,
+        "intent": answer.intent,
         "results": [
             {
                 "id": hit.passage.id,
                 "document": hit.passage.document.title,
                 "section": hit.passage.section,
                 "text": hit.passage.text,
-                "score": hit.score,
+                "score": round(hit.score, 6),
+                "cosine": None if hit.cosine is None else round(hit.cosine, 6),
+                "bm25": round(hit.bm25, 6),
+                "coverage": round(hit.coverage, 4),
                 "matched": list(hit.matched),
             }
             for hit in answer.hits
@@ -62,10 +79,11 @@ def answer_json(answer: Answer) -> dict[str, Any]:
     }
 
 
-def cmd_ask(service: AnswerService, args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
+def cmd_ask(replies: Replies, args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
     """Answer one question, or every line of stdin with --json."""
-    if args.top is not None and args.top < 1:
-        raise UsageError("--top must be at least 1")
+    service = replies.service
+    if args.top is not None and not 1 <= args.top <= MAX_TOP:
+        raise UsageError(f"--top must be from 1 to {MAX_TOP}")
     if args.question is None:
         if not args.json:
             raise UsageError("give a QUESTION, or use --json to read questions from stdin")
@@ -78,7 +96,7 @@ def cmd_ask(service: AnswerService, args: argparse.Namespace, stdin: TextIO, std
     if args.json:
         stdout.write(json.dumps(answer_json(answer), ensure_ascii=False) + "\n")
     else:
-        stdout.write(render_plain(Replies(service).answer(answer, "en")) + "\n")
+        stdout.write(render_plain(replies.answer(answer, "en")) + "\n")
     return 0
 
 
@@ -112,18 +130,18 @@ def cmd_content(corpus: Corpus, as_json: bool, stdout: TextIO) -> int:
     return 0
 
 
+def cmd_embed(service: AnswerService, stdout: TextIO) -> int:
+    """Write the passage vectors beside the content files."""
+    dense = service.dense
+    if dense is None:
+        raise UsageError("content --embed needs SEMANTIC=on")
+    path = write_bundled(dense, service.content_dir)
+    stdout.write(f"wrote {len(dense.units)} vectors ({dense.encoded} encoded now) to {path}\n")
+    return 0
+
+
 class UsageError(Exception):
     """A bad argument, reported in one line."""
-
-
-def build_service(settings: Settings) -> AnswerService:
-    """Build the answering service from the settings."""
-    return AnswerService(
-        settings.content_dir,
-        min_confidence=settings.answer_threshold,
-        top_k=settings.top_k,
-        cache_dir=settings.index_cache_dir,
-    )
 
 
 def run(argv: Sequence[str], stdin: TextIO, stdout: TextIO) -> int:
@@ -139,11 +157,14 @@ def run(argv: Sequence[str], stdin: TextIO, stdout: TextIO) -> int:
 
         return run_telegram(settings)
     service = build_service(settings)
+    replies = Replies(service, settings.consular_url)
     if args.command == "ask":
-        return cmd_ask(service, args, stdin, stdout)
+        return cmd_ask(replies, args, stdin, stdout)
     if args.command == "content":
+        if args.embed:
+            return cmd_embed(service, stdout)
         return cmd_content(service.corpus, args.json, stdout)
-    return Console(service, stdin, stdout).run()
+    return Console(service, stdin, stdout, replies=replies).run()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

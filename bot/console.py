@@ -20,9 +20,11 @@ def render_plain(reply: Reply) -> str:
 class Console:
     """Read questions and commands line by line; write the bot's replies."""
 
-    def __init__(self, service: AnswerService, stdin: TextIO, stdout: TextIO, lang: Lang = "en") -> None:
+    def __init__(
+        self, service: AnswerService, stdin: TextIO, stdout: TextIO, lang: Lang = "en", replies: Replies | None = None
+    ) -> None:
         self.service = service
-        self.replies = Replies(service)
+        self.replies = replies or Replies(service)
         self.stdin = stdin
         self.stdout = stdout
         self.lang = lang

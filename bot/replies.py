@@ -82,6 +82,23 @@ def source_spans(document: Document, lang: Lang) -> list[Span]:
     return [Span(f"{t(lang, 'source')}: ", "italic"), Span(document.source_line(), "italic")]
 
 
+# Which reply each kind of small talk gets.
+_SMALL_TALK = {
+    "greeting": "small_talk_greeting",
+    "how_are_you": "small_talk_greeting",
+    "capabilities": "small_talk_greeting",
+    "thanks": "small_talk_thanks",
+    "goodbye": "small_talk_goodbye",
+    "who_are_you": "small_talk_who",
+    "acknowledgement": "small_talk_ack",
+}
+
+
+def reply_language(answer: Answer, lang: Lang) -> Lang:
+    """Answer a question in Ukrainian or Russian in Ukrainian, others in the interface language."""
+    return "uk" if answer.language in ("uk", "ru") else lang
+
+
 class AnswerCache:
     """Remember recent answers in memory under short random keys, for "another answer".
 
@@ -109,8 +126,9 @@ class AnswerCache:
 class Replies:
     """Build every reply of the bot from the answering service."""
 
-    def __init__(self, service: AnswerService) -> None:
+    def __init__(self, service: AnswerService, consular_url: str | None = None) -> None:
         self.service = service
+        self.consular_url = consular_url
 
     def start(self, lang: Lang) -> Reply:
         """Say what the bot knows, how to ask, and offer example questions."""
@@ -182,6 +200,7 @@ class Replies:
 
         `key` names the answer in the adapter's AnswerCache, for the "another answer" button.
         """
+        lang = reply_language(answer, lang)
         if not answer.answered:
             return self.decline(answer, lang)
         if rank >= len(answer.hits):
@@ -214,8 +233,14 @@ class Replies:
             return Reply(_text(t(lang, "empty")))
         if answer.reason == "too_long":
             return Reply(_text(t(lang, "too_long", limit=MAX_QUESTION_CHARS)))
-        key = "not_answered_lang" if answer.reason == "other_language" else "not_answered"
-        text = t(lang, key, topics=t(lang, "topics_summary"))
+        topics = t(lang, "topics_summary")
+        if answer.reason == "small_talk":
+            key = _SMALL_TALK.get(answer.intent or "", "small_talk_greeting")
+            return Reply(_text(t(lang, key, topics=topics)), ((Button(t(lang, "btn_topics"), "topics"),),))
+        if answer.reason == "consular":
+            text = t(lang, "consular_url", url=self.consular_url) if self.consular_url else t(lang, "consular")
+            return Reply(_text(text), ((Button(t(lang, "btn_topics"), "topics"),),))
+        text = t(lang, "not_answered", topics=topics)
         return Reply(_text(text), ((Button(t(lang, "btn_topics"), "topics"),),))
 
     def section_first(self, section: Section, lang: Lang) -> Reply:

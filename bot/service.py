@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import logging
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from index.analysis import guess_language
 from index.content import Corpus, Document, Passage, Section, load_corpus
+from index.dense import DenseIndex
+from index.decision import Calibration, load_calibration
+from index.intents import IntentIndex
+from index.pipeline import Answerer, detect_language
 from index.ranking import Hit, PassageIndex, RankingParams
+from index.semantic import Embedder
 
 logger = logging.getLogger(__name__)
 
-Reason = Literal["answered", "empty", "too_long", "no_match", "low_confidence", "other_language"]
+Reason = Literal["answered", "empty", "too_long", "small_talk", "consular", "no_match", "low_confidence"]
 
 # Longer than any real question; Telegram messages stop at 4096 characters.
 MAX_QUESTION_CHARS = 1000
@@ -29,10 +34,12 @@ class Answer:
     hits: tuple[Hit, ...]
     """Ranked passages, best first; listed even when not answered, for staff."""
     confidence: float
-    """Share of the question's idf weight that the best passage matches, 0 to 1."""
+    """Probability, from the calibrated decision, that the best passage answers the question."""
     language: str
     """Guessed language of the question: 'en', 'uk', 'ru' or '' if unknown."""
     corrections: tuple[tuple[str, str], ...] = ()
+    intent: str | None = None
+    """For small talk, which kind ('greeting', 'thanks', ...); 'consular' for consular matters."""
 
     @property
     def best(self) -> Hit | None:
@@ -46,32 +53,60 @@ class AnswerService:
     def __init__(
         self,
         content_dir: Path,
-        min_confidence: float = 0.45,
+        embedder: Embedder | None = None,
+        min_confidence: float | None = None,
         top_k: int = 3,
         params: RankingParams | None = None,
         cache_dir: Path | None = None,
+        calibration: Calibration | None = None,
     ) -> None:
-        if not 0.0 <= min_confidence <= 1.0:
+        """Build the indexes; without an embedder, rank by BM25 alone with its own calibration.
+
+        `min_confidence` overrides the calibrated probability threshold.
+        """
+        if min_confidence is not None and not 0.0 <= min_confidence <= 1.0:
             raise ValueError("min_confidence must be between 0 and 1")
         self.content_dir = content_dir
+        self.embedder = embedder
         self.min_confidence = min_confidence
         self.top_k = top_k
         self.params = params or RankingParams()
         self.cache_dir = cache_dir
-        self._index = self._build(content_dir)
+        self.calibration = calibration or load_calibration()
+        self._intents = IntentIndex(embedder, cache_dir)
+        self._answerer = self._build(content_dir)
 
-    def _build(self, content_dir: Path) -> PassageIndex:
-        return PassageIndex(load_corpus(content_dir), params=self.params, cache_dir=self.cache_dir)
+    def _build(self, content_dir: Path) -> Answerer:
+        return Answerer(
+            load_corpus(content_dir),
+            self.calibration,
+            self.embedder,
+            content_dir,
+            self.cache_dir,
+            self.params,
+            self.min_confidence,
+            intents=self._intents,
+        )
+
+    @property
+    def semantic(self) -> bool:
+        """Return whether embeddings take part in ranking."""
+        return self.embedder is not None
+
+    @property
+    def dense(self) -> DenseIndex | None:
+        """Return the current embedding index, or None with BM25-only ranking."""
+        return self._answerer.index.dense
 
     @property
     def index(self) -> PassageIndex:
-        """Return the current passage index."""
-        return self._index
+        """Return the current BM25 passage index (its analyzer also bolds matched words)."""
+        return self._answerer.lexical
 
     @property
     def corpus(self) -> Corpus:
         """Return the content currently answered from."""
-        return self._index.corpus
+        return self._answerer.corpus
 
     @property
     def documents(self) -> tuple[Document, ...]:
@@ -91,7 +126,7 @@ class AnswerService:
         """Re-read the content folder; on a ContentError keep the current index and re-raise."""
         fresh = self._build(self.content_dir)
         # One assignment: a question being answered keeps the index it started with.
-        self._index = fresh
+        self._answerer = fresh
         logger.info(
             "content reloaded: %d documents, %d passages",
             len(fresh.corpus.documents),
@@ -102,30 +137,34 @@ class AnswerService:
     def ask(self, question: str, top: int | None = None) -> Answer:
         """Rank passages for a question and decide whether the best one answers it."""
         k = self.top_k if top is None else top
-        text = question.strip()
-        language = guess_language(text)
+        # Zero-width and other format characters are invisible: a message of only these is empty.
+        text = "".join(ch for ch in question if unicodedata.category(ch) != "Cf").strip()
+        language = detect_language(text)
         if not text:
             return Answer(question, False, "empty", (), 0.0, language)
         if len(text) > MAX_QUESTION_CHARS:
             return Answer(question, False, "too_long", (), 0.0, language)
-        index = self._index
-        result = index.search(text, k)
-        answered = bool(result.hits) and result.coverage >= self.min_confidence
+        verdict = self._answerer.judge(text, k)
+        ranking = verdict.ranking
         reason: Reason
-        if answered:
+        intent = verdict.intent.name if verdict.intent is not None else None
+        if verdict.answered:
             reason = "answered"
-        elif language in ("uk", "ru"):
-            reason = "other_language"
-        elif not result.hits:
+        elif intent == "consular":
+            reason = "consular"
+        elif intent is not None:
+            reason = "small_talk"
+        elif not ranking.hits:
             reason = "no_match"
         else:
             reason = "low_confidence"
         return Answer(
             question=question,
-            answered=answered,
+            answered=verdict.answered,
             reason=reason,
-            hits=result.hits,
-            confidence=result.coverage,
-            language=language,
-            corrections=result.corrections,
+            hits=ranking.hits,
+            confidence=verdict.probability,
+            language=verdict.language,
+            corrections=ranking.corrections,
+            intent=intent,
         )

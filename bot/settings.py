@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+
+import platformdirs
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -20,16 +22,23 @@ def bundled_content_dir() -> Path:
     return installed if installed.is_dir() else package.parent / "content"
 
 
+def default_cache_dir() -> Path:
+    """Return the per-user cache folder for built indexes and passage vectors."""
+    return Path(platformdirs.user_cache_dir("embassy-qa-bot", appauthor=False))
+
+
 class Settings(BaseSettings):
     """Every setting of the bot; see the README for each variable."""
 
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
     content_dir: Path = Field(default_factory=bundled_content_dir)
-    answer_threshold: float = Field(default=0.45, ge=0.0, le=1.0)
+    semantic: Literal["on", "off"] = "on"
+    answer_threshold: float | None = Field(default=None, ge=0.0, le=1.0, allow_inf_nan=False)
     top_k: int = Field(default=3, ge=1, le=50)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
-    index_cache_dir: Path | None = None
+    index_cache_dir: Path | None = Field(default_factory=default_cache_dir)
+    consular_url: str | None = None
 
     # Telegram
     bot_token: SecretStr | None = None
@@ -44,6 +53,11 @@ class Settings(BaseSettings):
     rate_limit_messages: int = Field(default=5, ge=1)
     rate_limit_seconds: float = Field(default=10.0, gt=0)
     retention_days: int = Field(default=30, ge=1)
+
+    @field_validator("semantic", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -61,12 +75,15 @@ class Settings(BaseSettings):
                 raise ValueError("must be comma-separated numeric Telegram user ids, e.g. 1,2") from None
         return value
 
-    @field_validator("telegram_api_url", "webhook_url", "bot_token", "webhook_secret", mode="before")
+    @field_validator(
+        "telegram_api_url", "webhook_url", "bot_token", "webhook_secret", "consular_url", "answer_threshold",
+        "index_cache_dir", mode="before",
+    )
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("telegram_api_url", "webhook_url")
+    @field_validator("telegram_api_url", "webhook_url", "consular_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value is not None and not _URL_RE.match(value):

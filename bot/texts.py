@@ -12,7 +12,7 @@ EN: dict[str, str] = {
         "Right now I know:"
     ),
     "how_to_ask": (
-        "Ask a question in your own words, in English, for example about humanitarian aid, business, "
+        "Ask a question in your own words, in English, Ukrainian or Russian, for example about humanitarian aid, business, "
         "medicine, public diplomacy or the Ukrainian diaspora. I reply with the passage that answers it "
         "and where it comes from."
     ),
@@ -38,9 +38,25 @@ EN: dict[str, str] = {
         "Sorry, I could not find this in the texts I know. I can answer questions about {topics}. "
         "Try other words, or see /topics."
     ),
-    "not_answered_lang": (
-        "Sorry, I could not find an answer. The texts I know are in English, so questions in English "
-        "work best. You can also browse /topics."
+    "small_talk_greeting": (
+        "Hello! I am a bot that answers questions from published texts of the Embassy of Ukraine in "
+        "Kazakhstan, about {topics}. Ask in English, Ukrainian or Russian, or browse /topics."
+    ),
+    "small_talk_thanks": "You are welcome! Ask another question any time, or browse /topics.",
+    "small_talk_goodbye": "Goodbye! Come back with any question about {topics}.",
+    "small_talk_who": (
+        "I am a bot, not a person: I answer questions from published texts of the Embassy of Ukraine in "
+        "Kazakhstan, about {topics}, with the passage and its source. I do not keep your name or account. "
+        "See /topics for what I know."
+    ),
+    "small_talk_ack": "Good. Ask another question whenever you like, or browse /topics.",
+    "consular": (
+        "This looks like a consular matter (passports, visas, certificates, registration, appointments). "
+        "The texts I know do not cover it: please use the official consular channels of the Embassy."
+    ),
+    "consular_url": (
+        "This looks like a consular matter (passports, visas, certificates, registration, appointments). "
+        "The texts I know do not cover it: please see the official consular information at {url}"
     ),
     "empty": "Please send your question as text, e.g. “How many ethnic Ukrainians live in Kazakhstan?”",
     "too_long": "That message is too long for me. Please ask a short question (up to {limit} characters).",
@@ -91,13 +107,13 @@ UK: dict[str, str] = {
         "Зараз я знаю:"
     ),
     "how_to_ask": (
-        "Поставте запитання своїми словами англійською, наприклад про гуманітарну допомогу, бізнес, "
+        "Поставте запитання своїми словами українською, російською чи англійською, наприклад про гуманітарну допомогу, бізнес, "
         "медицину, публічну дипломатію чи українську діаспору. Я відповім уривком тексту і вкажу джерело."
     ),
     "examples": "Спробуйте:",
     "help": (
         "Надішліть запитання повідомленням, і я відповім уривком тексту, його розділом і джерелом. "
-        "Тексти англійською, тож запитання англійською працюють найкраще.\n\n"
+        "Тексти опубліковано англійською, тож уривки наводжу англійською.\n\n"
         "/topics: розділи\n/about: звідки тексти\n/help: ця довідка"
     ),
     "help_console": (
@@ -115,9 +131,25 @@ UK: dict[str, str] = {
         "На жаль, я не знайшов цього в текстах, які знаю. Я можу відповісти про {topics}. "
         "Спробуйте інші слова або перегляньте /topics."
     ),
-    "not_answered_lang": (
-        "На жаль, я не знайшов відповіді. Тексти, які я знаю, англійською, тому найкраще ставити "
-        "запитання англійською. Також можна переглянути розділи: /topics."
+    "small_talk_greeting": (
+        "Вітаю! Я бот, що відповідає на запитання за опублікованими текстами Посольства України в "
+        "Казахстані: про {topics}. Пишіть українською, російською чи англійською або перегляньте /topics."
+    ),
+    "small_talk_thanks": "Будь ласка! Ставте нові запитання будь-коли або перегляньте /topics.",
+    "small_talk_goodbye": "До побачення! Повертайтеся із запитаннями про {topics}.",
+    "small_talk_who": (
+        "Я бот, а не людина: відповідаю на запитання за опублікованими текстами Посольства України в "
+        "Казахстані, про {topics}, уривком тексту і джерелом. Я не зберігаю вашого імені чи акаунта. "
+        "Що я знаю: /topics."
+    ),
+    "small_talk_ack": "Добре. Ставте наступне запитання, коли забажаєте, або перегляньте /topics.",
+    "consular": (
+        "Схоже, це консульське питання (паспорти, візи, довідки, облік, запис на прийом). Тексти, які я "
+        "знаю, цього не охоплюють: зверніться, будь ласка, до офіційних консульських каналів Посольства."
+    ),
+    "consular_url": (
+        "Схоже, це консульське питання (паспорти, візи, довідки, облік, запис на прийом). Тексти, які я "
+        "знаю, цього не охоплюють: офіційна консульська інформація тут: {url}"
     ),
     "empty": "Надішліть запитання текстом, наприклад “How many ethnic Ukrainians live in Kazakhstan?”",
     "too_long": "Повідомлення задовге. Поставте коротке запитання (до {limit} символів).",

@@ -206,3 +206,46 @@ def guess_language(text: str) -> str:
         words = set(re.findall(r"\w+", lowered))
         return "uk" if len(words & _UK_ONLY_WORDS) > len(words & _RU_ONLY_WORDS) else "ru"
     return ""
+
+
+# Ukrainian and Russian function words; shorter words are dropped anyway.
+SLAVIC_STOP_WORDS = frozenset(
+    """
+    але або але без біля був була були було бути вам вас від він вона вони все всі для його де дуже
+    єсть є їх коли котрий лише між мене мені може можна на над наш нас немає них ніж про під після
+    при так також там тепер тим тих то тобто того той треба тут хто це цей цих чем чи чого чому щоб
+    що який яка яке які як
+    без был была были было быть вам вас весь все всё где для его если есть еще ещё же или как какая
+    какие какой когда кто между мне может можно над надо наш нас нет них но обо она они под после
+    при так также там тем теперь тех то того тоже только тут уже чем что чтобы эта эти это этот
+    """.split()
+)
+# Letters that Ukrainian and Russian spell the same roots with differently.
+_SLAVIC_FOLD = str.maketrans(
+    {"і": "и", "ї": "и", "є": "е", "ґ": "г", "ё": "е", "ы": "и", "э": "е", "ъ": "", "ь": "", "'": ""}
+)
+
+
+class SlavicAnalyzer(Analyzer):
+    """Ukrainian and Russian alike: fold the letters the two spell differently, keep a 5-letter prefix.
+
+    Prefix truncation is a robust stemmer for inflected Slavic words, and after
+    folding it maps many Ukrainian and Russian forms of one root to one term
+    (допомога/допомогу, гуманітарна/гуманитарная -> допом, гуман).
+    """
+
+    PREFIX = 5
+
+    def __init__(self) -> None:
+        self.stop_words = SLAVIC_STOP_WORDS
+        self.language = f"slavic-prefix{self.PREFIX}"
+        self._stem = lru_cache(maxsize=65536)(self._prefix)
+
+    def _prefix(self, word: str) -> str:
+        return word.translate(_SLAVIC_FOLD)[: self.PREFIX]
+
+    def _add(self, out: list[Token], word: str, start: int, end: int) -> None:
+        word = word.replace("'", "")
+        if len(word) < 3 or word in self.stop_words:
+            return
+        out.append(Token(start, end, word, self._stem(word)))

@@ -19,6 +19,7 @@ Format (documented in README.md)::
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import re
@@ -27,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REQUIRED_KEYS = ("id", "title", "speaker", "date", "language")
-OPTIONAL_KEYS = ("role", "published", "kind", "examples")
+OPTIONAL_KEYS = ("role", "published", "kind", "examples", "translation_of", "note")
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 _KEY_RE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s*:\s*(.*)$")
 
@@ -57,6 +58,10 @@ class Document:
     path: str = ""
     examples: tuple[str, ...] = ()
     """Example questions this document answers, offered to new users."""
+    translation_of: str = ""
+    """The id of the document this one translates, paragraph for paragraph; empty for an original."""
+    note: str = ""
+    """A note shown with the document, e.g. that a translation is unofficial."""
 
     def source_line(self) -> str:
         """Return the one-line citation: title, speaker and role, date, publication."""
@@ -106,6 +111,12 @@ class Corpus:
     sections: tuple[Section, ...]
     _by_id: dict[str, Passage] = field(repr=False, compare=False, default_factory=dict)
     _sections: dict[tuple[str, int], Section] = field(repr=False, compare=False, default_factory=dict)
+    translations: dict[str, tuple[Passage, ...]] = field(repr=False, compare=False, default_factory=dict)
+    """Original passage id -> its translations, one per translated document."""
+
+    def translations_of(self, passage: Passage) -> tuple[Passage, ...]:
+        """Return the translations of an original passage."""
+        return self.translations.get(passage.id, ())
 
     @classmethod
     def from_documents(cls, parsed: Iterable[tuple[Document, list[Section]]]) -> Corpus:
@@ -163,6 +174,7 @@ def load_corpus(directory: Path) -> Corpus:
     if not files:
         raise ContentError(directory, 0, "no *.md content files in this folder")
     parsed = []
+    translated = []
     seen: dict[str, tuple[Path, int]] = {}
     for path in files:
         document, sections, id_line = parse_document(path)
@@ -172,8 +184,56 @@ def load_corpus(directory: Path) -> Corpus:
                 path, id_line, f"duplicate document id {document.id!r} (also in {first}:{first_line})"
             )
         seen[document.id] = (path, id_line)
-        parsed.append((document, sections))
-    return Corpus.from_documents(parsed)
+        (translated if document.translation_of else parsed).append((document, sections))
+    corpus = Corpus.from_documents(parsed)
+    originals = {document.id: sections for document, sections in parsed}
+    for document, sections in translated:
+        if document.translation_of not in originals:
+            raise ContentError(
+                document.path,
+                _meta_line(document.path, "translation_of"),
+                f"translation_of names {document.translation_of!r}, but no original document has that id",
+            )
+        for original, translation in align(originals[document.translation_of], sections, document.path):
+            corpus.translations[original.id] = (*corpus.translations.get(original.id, ()), translation)
+    return corpus
+
+
+def align(
+    originals: list[Section], translations: list[Section], path: str
+) -> list[tuple[Passage, Passage]]:
+    """Pair each original passage with the translated passage at the same place, or raise at the first gap."""
+    for number, (original, translation) in enumerate(zip(originals, translations, strict=False)):
+        if len(original.passages) != len(translation.passages):
+            shorter = min(len(original.passages), len(translation.passages))
+            at = translation.passages[shorter - 1] if shorter else translation.passages[0]
+            raise ContentError(
+                path,
+                at.line,
+                f"section {number + 1} has {len(translation.passages)} paragraphs here but "
+                f"{len(original.passages)} in the original ({original.document.path}:{original.passages[0].line})",
+            )
+    if len(originals) != len(translations):
+        last = translations[min(len(originals), len(translations)) - 1].passages[-1]
+        raise ContentError(
+            path,
+            last.line,
+            f"{len(translations)} sections here but {len(originals)} in the original "
+            f"({originals[0].document.path})",
+        )
+    pairs = []
+    for original, translation in zip(originals, translations, strict=True):
+        for a, b in zip(original.passages, translation.passages, strict=True):
+            # The translation's id is the original's: buttons keep working in either language.
+            pairs.append((a, dataclasses.replace(b, id=f"{a.id}-{b.document.language}")))
+    return pairs
+
+
+def _meta_line(path: str, key: str) -> int:
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8-sig").splitlines(), start=1):
+        if line.strip().lower().startswith(f"{key}:"):
+            return number
+    return 1
 
 
 def _decode(path: Path) -> str:
@@ -244,6 +304,8 @@ def parse_document(path: Path) -> tuple[Document, list[Section], int]:
         kind=meta.get("kind", "interview") or "interview",
         path=str(path),
         examples=tuple(q.strip() for q in meta.get("examples", "").split("|") if q.strip()),
+        translation_of=meta.get("translation_of", ""),
+        note=meta.get("note", ""),
     )
 
     sections: list[Section] = []

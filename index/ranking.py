@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,8 +36,15 @@ class Hit:
 
     passage: Passage
     score: float
+    """The ranking score: rank-bm25's score, or the fused score with semantic ranking."""
     matched: tuple[str, ...]
     """The question's search terms found in the passage or its section title."""
+    bm25: float = 0.0
+    """rank-bm25's score of the passage."""
+    coverage: float = 0.0
+    """Share of the question's idf weight that the passage matches, 0 to 1."""
+    cosine: float | None = None
+    """Cosine of the question and passage embeddings, or None without semantic ranking."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,24 +143,35 @@ class PassageIndex:
         terms, corrections = self.query_terms(question)
         if not terms or k <= 0 or not len(self):
             return SearchResult(terms, corrections, (), 0.0)
-        hits = tuple(
-            Hit(self.corpus.passages[i], score, self.engine.matched(i, terms))
-            for i, score in self.engine.top_k(terms, k)
-        )
-        return SearchResult(terms, corrections, hits, self.coverage(terms, hits))
+        weights = self.term_weights(terms)
+        hits = []
+        for i, score in self.engine.top_k(terms, k):
+            matched = self.engine.matched(i, terms)
+            share = _share(weights, matched)
+            hits.append(Hit(self.corpus.passages[i], score, matched, bm25=score, coverage=share))
+        return SearchResult(terms, corrections, tuple(hits), hits[0].coverage if hits else 0.0)
+
+    def term_weights(self, terms: Sequence[str]) -> dict[str, float]:
+        """Return each search term's idf; a term no passage has weighs like the rarest term."""
+        # A word the texts never use means the question asks about something they do not mention.
+        unseen = self.params.unknown_weight * math.log(1 + 2 * len(self))
+        return {t: max(self.engine.idf(t) or unseen, 0.0) for t in terms}
 
     def coverage(self, terms: Sequence[str], hits: Sequence[Hit]) -> float:
         """Return the idf-weighted share of the question's terms that the best hit has."""
         if not hits or not terms:
             return 0.0
-        # A term no passage has weighs like the rarest term: the question asks
-        # about something the texts never mention.
-        unseen = self.params.unknown_weight * math.log(1 + 2 * len(self))
-        weights = {t: max(self.engine.idf(t) or unseen, 0.0) for t in terms}
-        total = sum(weights.values())
-        if total <= 0:
-            return 0.0
-        return sum(weights[t] for t in hits[0].matched) / total
+        return _share(self.term_weights(terms), hits[0].matched)
+
+    def unknown_share(self, terms: Sequence[str]) -> float:
+        """Return the share of the question's idf weight carried by terms no passage has."""
+        weights = self.term_weights(terms)
+        return _share(weights, [t for t in terms if t not in self.engine])
+
+
+def _share(weights: dict[str, float], terms: Iterable[str]) -> float:
+    total = sum(weights.values())
+    return sum(weights[t] for t in set(terms)) / total if total > 0 else 0.0
 
 
 def word_counts(corpus: Corpus, analyzer: Analyzer) -> dict[str, int]:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from bot.cli import build_service
+from bot.wiring import build_service
 from bot.service import AnswerService
 from bot.settings import Settings
 from tests.fake_telegram import FakeTelegram

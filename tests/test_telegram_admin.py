@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from bot.cli import build_service
+from bot.wiring import build_service
 from tests.conftest import ADMIN_ID, StartBot, make_settings
 from tests.fake_telegram import user
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.cli import build_service
+from bot.wiring import build_service
 from bot.replies import Button, Reply, Span
 from bot.telegram.render import MAX_MESSAGE, fit, html, keyboard
 from tests.conftest import StartBot, make_settings

@@ -18,7 +18,7 @@ from aiogram.utils.token import TokenValidationError, validate_token
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
 from aiohttp import web
 
-from bot.cli import build_service
+from bot.wiring import build_service
 from bot.settings import Settings, SettingsError
 from bot.stats import Stats
 from bot.telegram.dispatcher import build_dispatcher

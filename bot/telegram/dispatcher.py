@@ -62,7 +62,7 @@ def build_dispatcher(settings: Settings, answer_service: AnswerService, stats: S
         # No conversation state is kept, so no per-user storage either.
         disable_fsm=True,
         answer_service=answer_service,
-        replies=Replies(answer_service),
+        replies=Replies(answer_service, settings.consular_url),
         answers=AnswerCache(),
         stats=stats,
         admin_ids=settings.admin_ids,

@@ -1,0 +1,39 @@
+"""Build the answering service from the settings: the one place the CLI and the bot share."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.service import AnswerService
+from bot.settings import Settings, SettingsError
+from index.semantic import Embedder, EmbedderError, load_embedder
+
+logger = logging.getLogger(__name__)
+
+
+def build_embedder(settings: Settings) -> Embedder | None:
+    """Load the embedding model, or return None with SEMANTIC=off; raise SettingsError if it cannot load."""
+    if settings.semantic == "off":
+        return None
+    try:
+        return load_embedder()
+    except EmbedderError as exc:
+        raise SettingsError(f"SEMANTIC=on: {exc}") from None
+
+
+def build_service(settings: Settings) -> AnswerService:
+    """Build the answering service from the settings."""
+    service = AnswerService(
+        settings.content_dir,
+        embedder=build_embedder(settings),
+        min_confidence=settings.answer_threshold,
+        top_k=settings.top_k,
+        cache_dir=settings.index_cache_dir,
+    )
+    logger.info(
+        "answering from %s: %d passages, %s ranking",
+        settings.content_dir,
+        len(service.corpus.passages),
+        "semantic + BM25" if service.semantic else "BM25-only",
+    )
+    return service

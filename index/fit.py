@@ -1,0 +1,247 @@
+"""Fit the fusion weight, the answer-or-decline models and the intent threshold on training questions.
+
+    python -m index.fit                       # writes index/data/decision.json, prints the figures
+
+Training questions only (tests/data/train/*.jsonl by default): one JSON object a
+line with `q`, `expect` (a phrase of the passage that answers, or null) and
+`kind`. Deterministic: the same files give the same coefficients.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from index.content import Corpus, load_corpus
+from index.decision import (
+    DATA_FILE,
+    LEXICAL_FEATURES,
+    SEMANTIC_FEATURES,
+    Calibration,
+    Decision,
+    fit_decision,
+)
+from index.dense import DenseIndex
+from index.hybrid import Evidence, HybridIndex, translated_indexes
+from index.intents import IntentIndex
+from index.pipeline import detect_language
+from index.ranking import PassageIndex
+from index.semantic import Embedder, Vectors, load_embedder
+
+ROOT = Path(__file__).resolve().parents[1]
+WEIGHTS = tuple(round(w, 2) for w in np.arange(0.4, 1.0001, 0.05))
+INTENT_THRESHOLDS = tuple(round(t, 3) for t in np.arange(0.80, 0.97, 0.005))
+L2 = 1.0
+FOLDS = 5
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\s+", " ", text).casefold()
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """A training question: its text, the phrase of its answer (None if out of scope), its kind."""
+
+    q: str
+    expect: str | None
+    kind: str
+
+
+def read_questions(paths: Sequence[Path]) -> list[Question]:
+    """Read JSON-lines question files."""
+    out = []
+    for path in paths:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                data = json.loads(line)
+                kind = data.get("kind") or ("in_scope" if data["expect"] else "out_of_scope")
+                out.append(Question(data["q"], data["expect"], kind))
+    return out
+
+
+class MemoEmbedder:
+    """Remember query vectors: the fit embeds each question once, whatever the weight tried."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self.inner = inner
+        self._memo: dict[str, Vectors] = {}
+
+    @property
+    def dim(self) -> int:
+        """Return the inner model's dimensions."""
+        return self.inner.dim
+
+    @property
+    def signature(self) -> str:
+        """Return the inner model's signature."""
+        return self.inner.signature
+
+    def embed_queries(self, texts: Sequence[str]) -> Vectors:
+        """Embed questions, each once."""
+        for text in texts:
+            if text not in self._memo:
+                self._memo[text] = self.inner.embed_queries([text])[0]
+        return np.stack([self._memo[t] for t in texts])
+
+    def embed_passages(self, texts: Sequence[str]) -> Vectors:
+        """Embed passages."""
+        return self.inner.embed_passages(texts)
+
+
+@dataclass(frozen=True, slots=True)
+class Observed:
+    """A question run through ranking: its evidence and whether the best passage is right."""
+
+    question: Question
+    evidence: Evidence
+    right: bool
+    """The best passage answers the question (always False out of scope)."""
+    intent: str | None
+    """The nearest example message's intent."""
+
+
+def observe(index: HybridIndex, intents: IntentIndex, questions: Sequence[Question]) -> list[Observed]:
+    """Rank every question and label it 1 where its best passage answers it."""
+    out = []
+    for question in questions:
+        ranking = index.search(question.q, 3, detect_language(question.q))
+        intent = intents.nearest(question.q, ranking.query_vector)
+        evidence = replace(ranking.evidence, intent=intent.similarity if intent else 0.0)
+        right = bool(
+            question.expect and ranking.hits and _norm(question.expect) in _norm(ranking.hits[0].passage.text)
+        )
+        out.append(Observed(question, evidence, right, intent.name if intent else None))
+    return out
+
+
+def _group(o: Observed) -> str:
+    return "other" if o.evidence.language in ("uk", "ru") else "en"
+
+
+def figures(observed: Sequence[Observed], answered: Sequence[bool]) -> dict[str, float]:
+    """Return answered-right among in-scope and declined among out-of-scope questions."""
+    ins = [(o, a) for o, a in zip(observed, answered, strict=True) if o.question.expect]
+    outs = [a for o, a in zip(observed, answered, strict=True) if not o.question.expect]
+    return {
+        "in_scope": len(ins),
+        "top1": sum(o.right for o, _ in ins) / max(len(ins), 1),
+        "answered_right": sum(o.right and a for o, a in ins) / max(len(ins), 1),
+        "out_of_scope": len(outs),
+        "declined": sum(not a for a in outs) / max(len(outs), 1),
+    }
+
+
+def cross_validate(observed: Sequence[Observed], names: Sequence[str]) -> tuple[float, dict[str, float]]:
+    """Return the threshold chosen on out-of-fold probabilities and the figures there."""
+    order = np.random.default_rng(0).permutation(len(observed))
+    probabilities = np.zeros(len(observed))
+    for fold in range(FOLDS):
+        test = order[fold::FOLDS]
+        train = np.setdiff1d(order, test)
+        model = fit_decision(
+            names, [observed[i].evidence for i in train], [int(observed[i].right) for i in train], 0.5, L2
+        )
+        for i in test:
+            probabilities[i] = model.probability(observed[i].evidence)
+    best: tuple[float, float] = (-1.0, 0.5)
+    for threshold in np.arange(0.2, 0.81, 0.01):
+        f = figures(observed, list(probabilities >= threshold))
+        # Weigh a missed answer and a wrong answer to an out-of-scope question alike.
+        score = (f["answered_right"] + f["declined"]) / 2
+        if score > best[0] + 1e-9:
+            best = (score, round(float(threshold), 2))
+    threshold = best[1]
+    return threshold, figures(observed, list(probabilities >= threshold))
+
+
+def fit_mode(observed: Sequence[Observed], names: Sequence[str]) -> tuple[Decision, dict[str, float]]:
+    """Cross-validate, then fit on every training question."""
+    threshold, cv = cross_validate(observed, names)
+    decision = fit_decision(
+        names, [o.evidence for o in observed], [int(o.right) for o in observed], threshold, L2
+    )
+    return decision, cv
+
+
+def fit_intent_threshold(observed: Sequence[Observed], decision: Decision) -> float:
+    """Choose the similarity above which a declined message is small talk or consular."""
+    best = (-1.0, 0.9)
+    for threshold in INTENT_THRESHOLDS:
+        good = 0
+        for o in observed:
+            name = o.intent
+            declined = decision.probability(o.evidence) < decision.threshold
+            detected = declined and o.evidence.intent >= threshold
+            kind = o.question.kind
+            if kind == "small_talk":
+                good += detected and name is not None and name != "consular"
+            elif kind == "consular":
+                good += detected and name == "consular"
+            else:
+                good += not detected
+        if good > best[0]:
+            best = (good, threshold)
+    return best[1]
+
+
+def fit(content_dir: Path, train: Sequence[Path]) -> tuple[Calibration, dict[str, Any]]:
+    """Fit everything; return the calibration and the figures to report."""
+    corpus: Corpus = load_corpus(content_dir)
+    questions = read_questions(train)
+    embedder = MemoEmbedder(load_embedder())
+    lexical = PassageIndex(corpus)
+    dense = DenseIndex(corpus, embedder, content_dir)
+    intents = IntentIndex(embedder)
+    translated = translated_indexes(corpus)
+    report: dict[str, Any] = {"questions": len(questions)}
+
+    # Each weight is chosen on its own questions: English, and Ukrainian or Russian.
+    top1: dict[str, dict[float, float]] = {"en": {}, "other": {}}
+    for w in WEIGHTS:
+        observed = observe(HybridIndex(lexical, dense, w, translated), intents, questions)
+        for group in top1:
+            subset = [o for o in observed if _group(o) == group]
+            top1[group][w] = figures(subset, [True] * len(subset))["top1"]
+    weight, weight_other = (
+        max(WEIGHTS, key=lambda w: (round(top1[g][w], 6), -abs(w - 0.8))) for g in ("en", "other")
+    )
+    report["top1_by_weight"] = top1
+    report["fusion_weight"] = [weight, weight_other]
+
+    observed = observe(HybridIndex(lexical, dense, weight, translated, weight_other), intents, questions)
+    semantic, report["semantic_cv"] = fit_mode(observed, SEMANTIC_FEATURES)
+    intent_similarity = fit_intent_threshold(observed, semantic)
+
+    lexical_observed = observe(HybridIndex(lexical, None, translated=translated), IntentIndex(None), questions)
+    lexical_decision, report["lexical_cv"] = fit_mode(lexical_observed, LEXICAL_FEATURES)
+    calibration = Calibration(weight, weight_other, semantic, lexical_decision, intent_similarity, embedder.signature)
+    report["intent_similarity"] = intent_similarity
+    return calibration, report
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Fit and write the calibration file."""
+    parser = argparse.ArgumentParser(prog="python -m index.fit", description=__doc__)
+    parser.add_argument("--content", type=Path, default=ROOT / "content")
+    parser.add_argument("--train", type=Path, nargs="+", default=sorted((ROOT / "tests/data/train").glob("*.jsonl")))
+    parser.add_argument("--out", type=Path, default=DATA_FILE)
+    args = parser.parse_args(argv)
+    calibration, report = fit(args.content, args.train)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(calibration.to_json(), indent=1) + "\n", encoding="utf-8")
+    json.dump(report, sys.stdout, indent=1)
+    sys.stdout.write(f"\nwrote {args.out}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
