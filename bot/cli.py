@@ -18,7 +18,6 @@ from index.content import ContentError, Corpus
 from index.dense import write_bundled
 from index.vectors import BUNDLED_NAME
 
-
 # Results listed by `ask --top`: more is never useful to a reader.
 MAX_TOP = 20
 
@@ -73,8 +72,9 @@ def answer_json(answer: Answer) -> dict[str, Any]:
                 "bm25": round(hit.bm25, 6),
                 "coverage": round(hit.coverage, 4),
                 "matched": list(hit.matched),
+                "offered": rank < answer.offered,
             }
-            for hit in answer.hits
+            for rank, hit in enumerate(answer.hits)
         ],
     }
 
@@ -148,7 +148,10 @@ def run(argv: Sequence[str], stdin: TextIO, stdout: TextIO) -> int:
     """Parse arguments, build what the command needs, and run it."""
     args = build_parser().parse_args(argv)
     settings = load_settings()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # The one-shot commands print answers: their log stays quiet unless LOG_LEVEL asks otherwise.
+    quiet = args.command != "telegram" and "log_level" not in settings.model_fields_set
+    level = "WARNING" if quiet else settings.log_level
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.command == "telegram":
         if settings.bot_token is None or not settings.bot_token.get_secret_value().strip():
             raise SettingsError("BOT_TOKEN is not set: put the token from @BotFather in BOT_TOKEN or .env")

@@ -21,7 +21,12 @@ class Console:
     """Read questions and commands line by line; write the bot's replies."""
 
     def __init__(
-        self, service: AnswerService, stdin: TextIO, stdout: TextIO, lang: Lang = "en", replies: Replies | None = None
+        self,
+        service: AnswerService,
+        stdin: TextIO,
+        stdout: TextIO,
+        lang: Lang = "en",
+        replies: Replies | None = None,
     ) -> None:
         self.service = service
         self.replies = replies or Replies(service)

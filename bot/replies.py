@@ -203,9 +203,9 @@ class Replies:
         lang = reply_language(answer, lang)
         if not answer.answered:
             return self.decline(answer, lang)
-        if rank >= len(answer.hits):
+        if rank >= len(answer.answers):
             return Reply(_text(t(lang, "no_more")))
-        hit = answer.hits[rank]
+        hit = answer.answers[rank]
         spans: list[Span] = [Span(f"{t(lang, 'section')}: ", "bold"), Span(hit.passage.section, "italic")]
         spans.append(Span("\n\n"))
         before, _ = self.service.corpus.neighbours(hit.passage)
@@ -219,11 +219,11 @@ class Replies:
         if answer.corrections and rank == 0:
             words = ", ".join(f"{typed} → {known}" for typed, known in answer.corrections)
             spans.append(Span("\n" + t(lang, "spelling", words=words)))
-        if len(answer.hits) > 1:
-            spans.append(Span("\n" + t(lang, "answer_of", n=rank + 1, total=len(answer.hits))))
+        if len(answer.answers) > 1:
+            spans.append(Span("\n" + t(lang, "answer_of", n=rank + 1, total=len(answer.answers))))
         row = [Button("👍", "vote", (hit.passage.id, "1")), Button("👎", "vote", (hit.passage.id, "0"))]
         buttons = [tuple(row)]
-        if rank + 1 < len(answer.hits) and key is not None:
+        if rank + 1 < len(answer.answers) and key is not None:
             buttons.insert(0, (Button(t(lang, "btn_more"), "more", (key, str(rank + 1))),))
         return Reply(tuple(spans), tuple(buttons))
 
@@ -238,7 +238,9 @@ class Replies:
             key = _SMALL_TALK.get(answer.intent or "", "small_talk_greeting")
             return Reply(_text(t(lang, key, topics=topics)), ((Button(t(lang, "btn_topics"), "topics"),),))
         if answer.reason == "consular":
-            text = t(lang, "consular_url", url=self.consular_url) if self.consular_url else t(lang, "consular")
+            text = (
+                t(lang, "consular_url", url=self.consular_url) if self.consular_url else t(lang, "consular")
+            )
             return Reply(_text(text), ((Button(t(lang, "btn_topics"), "topics"),),))
         text = t(lang, "not_answered", topics=topics)
         return Reply(_text(text), ((Button(t(lang, "btn_topics"), "topics"),),))

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Literal
 
 from index.content import Corpus, Document, Passage, Section, load_corpus
-from index.dense import DenseIndex
 from index.decision import Calibration, load_calibration
+from index.dense import DenseIndex
 from index.intents import IntentIndex
 from index.pipeline import Answerer, detect_language
 from index.ranking import Hit, PassageIndex, RankingParams
@@ -40,6 +40,13 @@ class Answer:
     corrections: tuple[tuple[str, str], ...] = ()
     intent: str | None = None
     """For small talk, which kind ('greeting', 'thanks', ...); 'consular' for consular matters."""
+    offered: int = 0
+    """How many of the first hits are offered as answers: 0 when declined, else at least 1."""
+
+    @property
+    def answers(self) -> tuple[Hit, ...]:
+        """Return the hits offered as answers, best first ("another answer" walks these)."""
+        return self.hits[: self.offered]
 
     @property
     def best(self) -> Hit | None:
@@ -54,6 +61,7 @@ class AnswerService:
         self,
         content_dir: Path,
         embedder: Embedder | None = None,
+        *,
         min_confidence: float | None = None,
         top_k: int = 3,
         params: RankingParams | None = None,
@@ -81,10 +89,10 @@ class AnswerService:
             load_corpus(content_dir),
             self.calibration,
             self.embedder,
-            content_dir,
-            self.cache_dir,
-            self.params,
-            self.min_confidence,
+            content_dir=content_dir,
+            cache_dir=self.cache_dir,
+            params=self.params,
+            threshold=self.min_confidence,
             intents=self._intents,
         )
 
@@ -144,6 +152,9 @@ class AnswerService:
             return Answer(question, False, "empty", (), 0.0, language)
         if len(text) > MAX_QUESTION_CHARS:
             return Answer(question, False, "too_long", (), 0.0, language)
+        if not any(ch.isalnum() for ch in text):
+            # Only punctuation or emoji: nothing to search for.
+            return Answer(question, False, "no_match", (), 0.0, language)
         verdict = self._answerer.judge(text, k)
         ranking = verdict.ranking
         reason: Reason
@@ -167,4 +178,5 @@ class AnswerService:
             language=verdict.language,
             corrections=ranking.corrections,
             intent=intent,
+            offered=verdict.offered,
         )

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import re
-
-import platformdirs
 from pathlib import Path
 from typing import Annotated, Literal
 
+import platformdirs
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -76,8 +75,14 @@ class Settings(BaseSettings):
         return value
 
     @field_validator(
-        "telegram_api_url", "webhook_url", "bot_token", "webhook_secret", "consular_url", "answer_threshold",
-        "index_cache_dir", mode="before",
+        "telegram_api_url",
+        "webhook_url",
+        "bot_token",
+        "webhook_secret",
+        "consular_url",
+        "answer_threshold",
+        "index_cache_dir",
+        mode="before",
     )
     @classmethod
     def _blank_is_none(cls, value: object) -> object:

@@ -12,7 +12,8 @@ EN: dict[str, str] = {
         "Right now I know:"
     ),
     "how_to_ask": (
-        "Ask a question in your own words, in English, Ukrainian or Russian, for example about humanitarian aid, business, "
+        "Ask a question in your own words, in English, Ukrainian or Russian, for example about "
+        "humanitarian aid, business, "
         "medicine, public diplomacy or the Ukrainian diaspora. I reply with the passage that answers it "
         "and where it comes from."
     ),
@@ -107,7 +108,8 @@ UK: dict[str, str] = {
         "Зараз я знаю:"
     ),
     "how_to_ask": (
-        "Поставте запитання своїми словами українською, російською чи англійською, наприклад про гуманітарну допомогу, бізнес, "
+        "Поставте запитання своїми словами українською, російською чи англійською, наприклад про "
+        "гуманітарну допомогу, бізнес, "
         "медицину, публічну дипломатію чи українську діаспору. Я відповім уривком тексту і вкажу джерело."
     ),
     "examples": "Спробуйте:",

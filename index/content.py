@@ -173,8 +173,8 @@ def load_corpus(directory: Path) -> Corpus:
     files = sorted(p for p in directory.glob("*.md") if p.is_file())
     if not files:
         raise ContentError(directory, 0, "no *.md content files in this folder")
-    parsed = []
-    translated = []
+    parsed: list[tuple[Document, list[Section]]] = []
+    translated: list[tuple[Document, list[Section]]] = []
     seen: dict[str, tuple[Path, int]] = {}
     for path in files:
         document, sections, id_line = parse_document(path)
@@ -199,9 +199,7 @@ def load_corpus(directory: Path) -> Corpus:
     return corpus
 
 
-def align(
-    originals: list[Section], translations: list[Section], path: str
-) -> list[tuple[Passage, Passage]]:
+def align(originals: list[Section], translations: list[Section], path: str) -> list[tuple[Passage, Passage]]:
     """Pair each original passage with the translated passage at the same place, or raise at the first gap."""
     for number, (original, translation) in enumerate(zip(originals, translations, strict=False)):
         if len(original.passages) != len(translation.passages):
@@ -211,7 +209,8 @@ def align(
                 path,
                 at.line,
                 f"section {number + 1} has {len(translation.passages)} paragraphs here but "
-                f"{len(original.passages)} in the original ({original.document.path}:{original.passages[0].line})",
+                f"{len(original.passages)} in the original "
+                f"({original.document.path}:{original.passages[0].line})",
             )
     if len(originals) != len(translations):
         last = translations[min(len(originals), len(translations)) - 1].passages[-1]

@@ -39,9 +39,20 @@ FEATURES: dict[str, Callable[[Evidence], float]] = {
     "translit": lambda e: 1.0 if e.translit else 0.0,
     "log_words": lambda e: math.log1p(e.words),
     "intent": lambda e: e.intent,
+    "sentence": lambda e: e.sentence,
+    "unknown_words": lambda e: float(min(e.unknown_words, 5)),
+    "intent_gap": lambda e: e.intent - e.cosine,
 }
 SEMANTIC_FEATURES = (
-    "cosine", "cosine_non_en", "spread", "margin", "coverage", "unknown", "non_en", "translit", "log_words",
+    "cosine",
+    "cosine_non_en",
+    "spread",
+    "margin",
+    "coverage",
+    "unknown",
+    "non_en",
+    "translit",
+    "log_words",
     "intent",
 )
 LEXICAL_FEATURES = ("coverage", "unknown", "bm25_margin", "non_en", "log_words")
@@ -66,7 +77,8 @@ class Decision:
     def vector(self, evidence: Evidence) -> NDArray[np.float64]:
         """Return the standardised feature vector of the evidence."""
         raw = np.array([FEATURES[name](evidence) for name in self.features], dtype=np.float64)
-        return (raw - np.array(self.mean)) / np.array(self.scale)
+        standardised: NDArray[np.float64] = (raw - np.array(self.mean)) / np.array(self.scale)
+        return standardised
 
     def probability(self, evidence: Evidence) -> float:
         """Return the probability that the best passage answers the question."""
@@ -178,7 +190,11 @@ def fit_logistic(
 
 
 def fit_decision(
-    names: Sequence[str], evidence: Sequence[Evidence], labels: Sequence[int], threshold: float, l2: float = 1.0
+    names: Sequence[str],
+    evidence: Sequence[Evidence],
+    labels: Sequence[int],
+    threshold: float,
+    l2: float = 1.0,
 ) -> Decision:
     """Fit a Decision on evidence labelled 1 where the best passage answers the question."""
     raw = np.array([[FEATURES[n](e) for n in names] for e in evidence], dtype=np.float64)

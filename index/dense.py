@@ -34,9 +34,11 @@ class DenseScores:
     """The cosine of a question with every passage, and how they spread."""
 
     cosine: NDArray[np.float32]
-    """Per passage: the mean of its best paragraph's cosine (original or translation) and its best sentence's."""
+    """Per passage: the mean of its best paragraph's cosine (any language) and its best sentence's."""
     mean: float
     std: float
+    sentence: NDArray[np.float32] | None = None
+    """Per passage: the cosine of its best sentence (or whole paragraph), in any language."""
 
 
 class DenseIndex:
@@ -59,7 +61,7 @@ class DenseIndex:
         owners: list[int] = []
         whole: list[bool] = []
         for i, passage in enumerate(corpus.passages):
-            # A translation is more evidence for the same passage: a question in its language matches it better.
+            # A translation is more evidence for the same passage: questions in its language match it.
             for version in (passage, *corpus.translations_of(passage)):
                 texts = units_of(version.text)
                 units += texts
@@ -78,7 +80,8 @@ class DenseIndex:
         vectors = self.embedder.embed_queries(list(texts))
         mean = vectors.mean(axis=0)
         norm = float(np.linalg.norm(mean))
-        return (mean / norm if norm > 0 else mean).astype(np.float32)
+        unit: NDArray[np.float32] = (mean / norm if norm > 0 else mean).astype(np.float32)
+        return unit
 
     def scores(self, query: NDArray[np.float32]) -> DenseScores:
         """Return the cosine of a question vector with every passage."""
@@ -91,7 +94,7 @@ class DenseIndex:
         paragraph = np.full(self.n_passages, -1.0, dtype=np.float32)
         np.maximum.at(paragraph, self.owners[self._whole], unit_cos[self._whole])
         cosine = ((paragraph + best) / 2).astype(np.float32)
-        return DenseScores(cosine, float(cosine.mean()), float(cosine.std()))
+        return DenseScores(cosine, float(cosine.mean()), float(cosine.std()), best)
 
 
 def write_bundled(dense: DenseIndex, content_dir: Path) -> Path:

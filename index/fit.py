@@ -208,9 +208,9 @@ def fit(content_dir: Path, train: Sequence[Path]) -> tuple[Calibration, dict[str
     top1: dict[str, dict[float, float]] = {"en": {}, "other": {}}
     for w in WEIGHTS:
         observed = observe(HybridIndex(lexical, dense, w, translated), intents, questions)
-        for group in top1:
+        for group, by_weight in top1.items():
             subset = [o for o in observed if _group(o) == group]
-            top1[group][w] = figures(subset, [True] * len(subset))["top1"]
+            by_weight[w] = figures(subset, [True] * len(subset))["top1"]
     weight, weight_other = (
         max(WEIGHTS, key=lambda w: (round(top1[g][w], 6), -abs(w - 0.8))) for g in ("en", "other")
     )
@@ -221,9 +221,13 @@ def fit(content_dir: Path, train: Sequence[Path]) -> tuple[Calibration, dict[str
     semantic, report["semantic_cv"] = fit_mode(observed, SEMANTIC_FEATURES)
     intent_similarity = fit_intent_threshold(observed, semantic)
 
-    lexical_observed = observe(HybridIndex(lexical, None, translated=translated), IntentIndex(None), questions)
+    lexical_observed = observe(
+        HybridIndex(lexical, None, translated=translated), IntentIndex(None), questions
+    )
     lexical_decision, report["lexical_cv"] = fit_mode(lexical_observed, LEXICAL_FEATURES)
-    calibration = Calibration(weight, weight_other, semantic, lexical_decision, intent_similarity, embedder.signature)
+    calibration = Calibration(
+        weight, weight_other, semantic, lexical_decision, intent_similarity, embedder.signature
+    )
     report["intent_similarity"] = intent_similarity
     return calibration, report
 
@@ -232,7 +236,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Fit and write the calibration file."""
     parser = argparse.ArgumentParser(prog="python -m index.fit", description=__doc__)
     parser.add_argument("--content", type=Path, default=ROOT / "content")
-    parser.add_argument("--train", type=Path, nargs="+", default=sorted((ROOT / "tests/data/train").glob("*.jsonl")))
+    parser.add_argument(
+        "--train", type=Path, nargs="+", default=sorted((ROOT / "tests/data/train").glob("*.jsonl"))
+    )
     parser.add_argument("--out", type=Path, default=DATA_FILE)
     args = parser.parse_args(argv)
     calibration, report = fit(args.content, args.train)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +44,10 @@ class Evidence:
     """How far the best cosine stands above the mean cosine of all passages, in standard deviations."""
     intent: float = 0.0
     """Similarity to the nearest example of small talk or a consular matter."""
+    sentence: float = 0.0
+    """Cosine of the best passage's best sentence."""
+    unknown_words: int = 0
+    """Words of the question that no passage has (after spelling tolerance)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +58,10 @@ class Ranking:
     corrections: tuple[tuple[str, str], ...]
     hits: tuple[Hit, ...]
     evidence: Evidence
+    """The evidence about the best passage."""
     query_vector: NDArray[np.float32] | None = None
+    each: tuple[Evidence, ...] = ()
+    """The evidence about each hit, as if it were the best."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,14 +148,19 @@ class HybridIndex:
 
         return coverage
 
-    def _translated_unknown(self, question: str, language: str) -> float:
-        """Return the share of a Ukrainian or Russian question's weight in words no translation has."""
+    def _translated_unknown(self, question: str, language: str) -> tuple[float, int]:
+        """Return the share of a Ukrainian or Russian question's weight in words no translation has.
+
+        Also return how many such words there are.
+        """
         text = question if script_of(question) == "cyrillic" else to_cyrillic(question, language)
-        shares = []
+        found = []
         for translated in self.translated:
-            terms, _ = translated.index.query_terms(text)
-            shares.append(translated.index.unknown_share(terms) if terms else 0.0)
-        return min(shares)
+            index = translated.index
+            terms, _ = index.query_terms(text)
+            share = index.unknown_share(terms) if terms else 0.0
+            found.append((share, sum(t not in index.engine for t in terms)))
+        return min(found)
 
     def _translated_top(self, question: str, language: str, k: int) -> list[tuple[int, float]]:
         """Return original passage numbers ranked by rank-bm25 on their translations, best first."""
@@ -179,73 +191,93 @@ class HybridIndex:
         found: list[str] = []
         for token in self.lexical.analyzer.tokens(to_latin(question, language)):
             term = self.lexical.variants.get(token.term, token.term)
-            if len(token.word) >= 4 and term in self.lexical.engine and term not in terms and term not in found:
+            if (
+                len(token.word) >= 4
+                and term in self.lexical.engine
+                and term not in terms
+                and term not in found
+            ):
                 found.append(term)
         return found
 
     def search(self, question: str, k: int, language: str) -> Ranking:
-        """Return up to k passages, best first, and the evidence about the best."""
+        """Return up to k passages, best first, and the evidence about each."""
         lexical = self.lexical
         terms, corrections = lexical.query_terms(question)
         if language in ("uk", "ru") and script_of(question) == "cyrillic":
             terms = (*terms, *self._names(question, language, terms))
         weights = lexical.term_weights(terms)
         total = sum(weights.values())
-        vector = self.query_vector(question, language)
-        n = len(lexical)
-        bm25_top = lexical.engine.top_k(terms, max(k, CANDIDATES)) if terms and n else []
-        bm25 = dict(bm25_top)
-
         translated = self._translated_coverage(question, language)
-        unknown = lexical.unknown_share(terms) if terms else 0.0
-        if language in ("uk", "ru") and self.translated:
-            unknown = self._translated_unknown(question, language)
 
         def coverage(i: int) -> tuple[tuple[str, ...], float]:
             matched = lexical.engine.matched(i, terms) if terms else ()
             share = sum(weights[t] for t in set(matched)) / total if total > 0 else 0.0
             return matched, max(share, translated(i))
 
-        hits: list[Hit] = []
-        spread = 0.0
-        if (vector is None or self.dense is None) and language in ("uk", "ru") and self.translated:
-            bm25_top = self._translated_top(question, language, max(k, CANDIDATES)) or bm25_top
-            bm25 = dict(bm25_top)
+        vector = self.query_vector(question, language)
+        wanted = max(k, 0) + 1  # one more than shown: each hit's margin over the next
+        bm25_top = lexical.engine.top_k(terms, max(wanted, CANDIDATES)) if terms and len(lexical) else []
+        bm25 = dict(bm25_top)
         if vector is None or self.dense is None:
-            for i, score in bm25_top[:k]:
+            if language in ("uk", "ru") and self.translated:
+                bm25_top = self._translated_top(question, language, max(wanted, CANDIDATES)) or bm25_top
+            hits = []
+            for i, score in bm25_top[:wanted]:
                 matched, share = coverage(i)
                 hits.append(Hit(lexical.corpus.passages[i], score, matched, bm25=score, coverage=share))
-            second = bm25_top[1][1] if len(bm25_top) > 1 else 0.0
+            extra: list[tuple[float, float]] = [(0.0, 0.0)] * len(hits)
         else:
             dense = self.dense.scores(vector)
-            cos = dense.cosine
-            order = np.argsort(-cos, kind="stable")[:CANDIDATES].tolist()
-            candidates = list(dict.fromkeys([*order, *bm25]))
+            order = np.argsort(-dense.cosine, kind="stable")[:CANDIDATES].tolist()
             w = self.fusion_weight_other if language in ("uk", "ru") else self.fusion_weight
             scored = []
-            for i in candidates:
+            for i in dict.fromkeys([*order, *bm25]):
                 matched, share = coverage(i)
-                fused = w * float(cos[i]) + (1 - w) * share
-                scored.append((fused, -i, matched, share))
+                scored.append((w * float(dense.cosine[i]) + (1 - w) * share, -i, matched, share))
             scored.sort(reverse=True)
-            for fused, neg, matched, share in scored[: max(k, 2)]:
-                i = -neg
-                passage = lexical.corpus.passages[i]
-                hits.append(Hit(passage, fused, matched, bm25.get(i, 0.0), share, float(cos[i])))
-            if hits and dense.std > 0:
-                spread = ((hits[0].cosine or 0.0) - dense.mean) / dense.std
-            second = bm25_top[1][1] if len(bm25_top) > 1 else 0.0
-        best_bm25 = bm25_top[0][1] if bm25_top else 0.0
-        evidence = Evidence(
+            hits, extra = [], []
+            for fused, neg, matched, share in scored[:wanted]:
+                cos = float(dense.cosine[-neg])
+                hits.append(
+                    Hit(lexical.corpus.passages[-neg], fused, matched, bm25.get(-neg, 0.0), share, cos)
+                )
+                spread = (cos - dense.mean) / dense.std if dense.std > 0 else 0.0
+                sentence = float(dense.sentence[-neg]) if dense.sentence is not None else 0.0
+                extra.append((spread, sentence))
+        unknown, unknown_words = self._unknown(question, language, terms)
+        common = Evidence(
             language=language,
             script=script_of(question),
             translit=script_of(question) == "latin" and language in ("uk", "ru"),
             words=len(_WORD.findall(question)),
-            coverage=hits[0].coverage if hits else 0.0,
+            coverage=0.0,
             unknown=unknown,
-            bm25_margin=(best_bm25 - second) / best_bm25 if best_bm25 > 0 else 0.0,
-            cosine=(hits[0].cosine or 0.0) if hits else 0.0,
-            margin=hits[0].score - hits[1].score if len(hits) > 1 else (hits[0].score if hits else 0.0),
-            spread=spread,
+            bm25_margin=0.0,
+            unknown_words=unknown_words,
         )
-        return Ranking(terms, corrections, tuple(hits[:k]), evidence, vector)
+        evidence = tuple(
+            replace(
+                common,
+                coverage=hit.coverage,
+                cosine=hit.cosine or 0.0,
+                margin=hit.score - (hits[j + 1].score if j + 1 < len(hits) else 0.0),
+                bm25_margin=_relative_gap(hit.bm25, hits[j + 1].bm25 if j + 1 < len(hits) else 0.0),
+                spread=extra[j][0],
+                sentence=extra[j][1],
+            )
+            for j, hit in enumerate(hits[:k])
+        )
+        return Ranking(
+            terms, corrections, tuple(hits[:k]), evidence[0] if evidence else common, vector, evidence
+        )
+
+    def _unknown(self, question: str, language: str, terms: Sequence[str]) -> tuple[float, int]:
+        if language in ("uk", "ru") and self.translated:
+            return self._translated_unknown(question, language)
+        lexical = self.lexical
+        return (lexical.unknown_share(terms) if terms else 0.0), sum(t not in lexical.engine for t in terms)
+
+
+def _relative_gap(best: float, second: float) -> float:
+    return (best - second) / best if best > 0 else 0.0

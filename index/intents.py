@@ -16,7 +16,9 @@ from index.vectors import embed_texts
 DATA_DIR = Path(__file__).resolve().parent / "data"
 EXAMPLES_FILE = DATA_DIR / "intents.json"
 VECTORS_FILE = DATA_DIR / "intents.npz"
-SMALL_TALK = frozenset({"greeting", "how_are_you", "thanks", "goodbye", "who_are_you", "capabilities", "acknowledgement"})
+SMALL_TALK = frozenset(
+    {"greeting", "how_are_you", "thanks", "goodbye", "who_are_you", "capabilities", "acknowledgement"}
+)
 _NOT_WORD = re.compile(r"[\W_]+")
 
 
@@ -40,8 +42,9 @@ class Intent:
 class IntentIndex:
     """The example messages of each intent, embedded as questions when a model is loaded."""
 
-    def __init__(self, embedder: Embedder | None = None, cache_dir: Path | None = None,
-                 examples: Path = EXAMPLES_FILE) -> None:
+    def __init__(
+        self, embedder: Embedder | None = None, cache_dir: Path | None = None, examples: Path = EXAMPLES_FILE
+    ) -> None:
         data = json.loads(examples.read_text(encoding="utf-8"))
         self.texts: list[str] = []
         self.names: list[str] = []

@@ -139,11 +139,34 @@ _TO_CYRILLIC_COMMON = (
     ("'", "ь"),
 )
 _TO_CYRILLIC = {
-    "ru": (("yo", "ё"), ("ye", "е"), ("iy", "ий"), ("yy", "ый"), ("y", "ы"), ("j", "й"), ("i", "и"),
-           ("h", "х"), *_TO_CYRILLIC_COMMON),
-    "uk": (("yi", "ї"), ("ye", "є"), ("ie", "є"), ("iy", "ій"), ("yy", "ий"), ("y", "и"), ("j", "й"),
-           ("i", "і"), ("h", "г"), *_TO_CYRILLIC_COMMON),
+    "ru": (
+        ("yo", "ё"),
+        ("ye", "е"),
+        ("iy", "ий"),
+        ("yy", "ый"),
+        ("y", "ы"),
+        ("j", "й"),
+        ("i", "и"),
+        ("h", "х"),
+        *_TO_CYRILLIC_COMMON,
+    ),
+    "uk": (
+        ("yi", "ї"),
+        ("ye", "є"),
+        ("ie", "є"),
+        ("iy", "ій"),
+        ("yy", "ий"),
+        ("y", "и"),
+        ("j", "й"),
+        ("i", "і"),
+        ("h", "г"),
+        *_TO_CYRILLIC_COMMON,
+    ),
 }
+
+
+_LATIN_VOWELS = frozenset("aeiouy")
+_LATIN_VOWELS_OR_EMPTY = frozenset(["", "a", "e", "i", "o", "u"])
 
 
 def to_cyrillic(text: str, language: str) -> str:
@@ -153,6 +176,12 @@ def to_cyrillic(text: str, language: str) -> str:
     lowered = text.casefold()
     i = 0
     while i < len(lowered):
+        after_vowel = i > 0 and lowered[i - 1] in _LATIN_VOWELS
+        if lowered[i] in "yj" and after_vowel and lowered[i + 1 : i + 2] not in _LATIN_VOWELS_OR_EMPTY:
+            # "nayti", "ukrainskiy": y after a vowel and before a consonant or the end is й.
+            out.append("й")
+            i += 1
+            continue
         for latin, cyrillic in table:
             if lowered.startswith(latin, i):
                 out.append(cyrillic)
@@ -165,10 +194,43 @@ def to_cyrillic(text: str, language: str) -> str:
 
 
 _TO_LATIN_COMMON = {
-    "а": "a", "б": "b", "в": "v", "ґ": "g", "д": "d", "е": "e", "є": "ye", "ё": "yo", "ж": "zh", "з": "z",
-    "і": "i", "ї": "yi", "й": "y", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p", "р": "r",
-    "с": "s", "т": "t", "у": "u", "ф": "f", "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "shch",
-    "ъ": "", "ы": "y", "ь": "", "э": "e", "ю": "yu", "я": "ya", "'": "", "’": "",
+    "а": "a",
+    "б": "b",
+    "в": "v",
+    "ґ": "g",
+    "д": "d",
+    "е": "e",
+    "є": "ye",
+    "ё": "yo",
+    "ж": "zh",
+    "з": "z",
+    "і": "i",
+    "ї": "yi",
+    "й": "y",
+    "к": "k",
+    "л": "l",
+    "м": "m",
+    "н": "n",
+    "о": "o",
+    "п": "p",
+    "р": "r",
+    "с": "s",
+    "т": "t",
+    "у": "u",
+    "ф": "f",
+    "х": "kh",
+    "ц": "ts",
+    "ч": "ch",
+    "ш": "sh",
+    "щ": "shch",
+    "ъ": "",
+    "ы": "y",
+    "ь": "",
+    "э": "e",
+    "ю": "yu",
+    "я": "ya",
+    "'": "",
+    "’": "",
 }
 _TO_LATIN = {
     "uk": str.maketrans({**_TO_LATIN_COMMON, "г": "h", "и": "y"}),

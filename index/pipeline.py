@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from index.analysis import ENGLISH_STOP_WORDS
+from index.content import Corpus
 from index.decision import Calibration, Decision
 from index.dense import DenseIndex
 from index.hybrid import HybridIndex, Ranking, translated_indexes
 from index.intents import Intent, IntentIndex
 from index.language import guess_language
-from index.analysis import ENGLISH_STOP_WORDS
-from index.content import Corpus
 from index.ranking import PassageIndex, RankingParams
 from index.semantic import Embedder
 
@@ -28,6 +27,8 @@ class Verdict:
     answered: bool
     intent: Intent | None
     """Set when the message is small talk or a consular matter rather than a question about the texts."""
+    offered: int = 0
+    """How many of the best passages are offered as answers (each clears the bar on its own)."""
 
 
 def detect_language(question: str) -> str:
@@ -43,6 +44,7 @@ class Answerer:
         corpus: Corpus,
         calibration: Calibration,
         embedder: Embedder | None = None,
+        *,
         content_dir: Path | None = None,
         cache_dir: Path | None = None,
         params: RankingParams | None = None,
@@ -59,7 +61,7 @@ class Answerer:
         self.calibration = calibration
         decision = calibration.semantic if dense is not None else calibration.lexical
         if threshold is not None:
-            decision = dataclasses.replace(decision, threshold=threshold)
+            decision = replace(decision, threshold=threshold)
         self.decision: Decision = decision
 
     @property
@@ -78,11 +80,22 @@ class Answerer:
         ranking = self.index.search(question, k, language)
         intent = self.intents.nearest(question, ranking.query_vector)
         if intent is not None:
-            evidence = dataclasses.replace(ranking.evidence, intent=intent.similarity)
-            ranking = dataclasses.replace(ranking, evidence=evidence)
+            evidence = replace(ranking.evidence, intent=intent.similarity)
+            ranking = replace(ranking, evidence=evidence)
         probability = self.decision.probability(ranking.evidence) if ranking.hits else 0.0
         answered = bool(ranking.hits) and probability >= self.decision.threshold
+        offered = 0
+        if answered:
+            # "Another answer" offers only passages that would clear the bar on their own.
+            offered = 1
+            for evidence in ranking.each[1:]:
+                alone = replace(evidence, intent=ranking.evidence.intent)
+                if self.decision.probability(alone) < self.decision.threshold:
+                    break
+                offered += 1
         exact = intent is not None and intent.similarity >= 1.0
-        if exact or (not answered and intent is not None and intent.similarity >= self.calibration.intent_similarity):
+        if exact or (
+            not answered and intent is not None and intent.similarity >= self.calibration.intent_similarity
+        ):
             return Verdict(language, ranking, probability, False, intent)
-        return Verdict(language, ranking, probability, answered, None)
+        return Verdict(language, ranking, probability, answered, None, offered)

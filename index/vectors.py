@@ -101,8 +101,9 @@ def embed_texts(
 ) -> tuple[Vectors, int]:
     """Return a vector per text and how many had to be encoded.
 
-    With `queries` the texts are embedded as questions. Vectors come from the read-only `sources` and the `cache` file first; the
-    rest are encoded, and then the cache is rewritten to hold exactly these texts.
+    With `queries` the texts are embedded as questions. Vectors come from the
+    read-only `sources` and the `cache` file first; the rest are encoded, and
+    then the cache is rewritten to hold exactly these texts.
     """
     known: dict[bytes, NDArray[np.float32]] = {}
     for path in sources:
@@ -145,16 +146,20 @@ def _encode(
         if now - logged > 10:
             done = start + len(batch)
             rate = done / (now - started)
-            log.info("encoding: %d of %d texts, %.1f/s, %.0f s left", done, len(todo), rate,
-                     (len(todo) - done) / rate)
+            log.info(
+                "encoding: %d of %d texts, %.1f/s, %.0f s left",
+                done,
+                len(todo),
+                rate,
+                (len(todo) - done) / rate,
+            )
             logged = now
     log.info("encoded %d texts in %.1f s", len(todo), time.monotonic() - started)
 
 
 def _checksum(keys: NDArray[np.uint8], vectors: NDArray[np.float32]) -> str:
     digest = hashlib.blake2b(digest_size=16)
-    for array in (keys, vectors):
-        array = np.ascontiguousarray(array)
+    for array in (np.ascontiguousarray(keys), np.ascontiguousarray(vectors)):
         digest.update(f"{array.dtype.str}:{array.shape}".encode())
         digest.update(array.data)
     return digest.hexdigest()

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bot.wiring import build_service
 from bot.service import AnswerService
 from bot.settings import Settings
+from bot.wiring import build_service
+from index.semantic import Embedder, load_embedder
 from tests.fake_telegram import FakeTelegram
 
 ADMIN_ID = 424242
@@ -24,9 +26,27 @@ def make_settings(**values: Any) -> Settings:
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Keep every index and vector cache of the run (also of subprocesses) in a temporary folder."""
+    old = os.environ.get("INDEX_CACHE_DIR")
+    os.environ["INDEX_CACHE_DIR"] = str(tmp_path_factory.mktemp("index-cache"))
+    yield
+    if old is None:
+        os.environ.pop("INDEX_CACHE_DIR", None)
+    else:
+        os.environ["INDEX_CACHE_DIR"] = old
+
+
 @pytest.fixture(scope="session")
-def service() -> AnswerService:
-    """Return the answering service on the real content, built once."""
+def embedder() -> Embedder:
+    """Return the real embedding model, loaded once."""
+    return load_embedder()
+
+
+@pytest.fixture(scope="session")
+def service(_private_cache: None) -> AnswerService:
+    """Return the answering service on the real content, as the README's commands build it."""
     return build_service(make_settings())
 
 

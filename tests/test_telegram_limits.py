@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.wiring import build_service
 from bot.replies import Button, Reply, Span
 from bot.telegram.render import MAX_MESSAGE, fit, html, keyboard
+from bot.wiring import build_service
 from tests.conftest import StartBot, make_settings
 from tests.fake_telegram import parse_html, user, utf16_len
 

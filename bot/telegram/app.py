@@ -18,12 +18,12 @@ from aiogram.utils.token import TokenValidationError, validate_token
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
 from aiohttp import web
 
-from bot.wiring import build_service
 from bot.settings import Settings, SettingsError
 from bot.stats import Stats
 from bot.telegram.dispatcher import build_dispatcher
 from bot.telegram.logs import redact_secrets
 from bot.telegram.session import build_session
+from bot.wiring import build_service
 
 logger = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ async def more(
 ) -> None:
     """Show the next hit of a cached answer in place of the pressed one."""
     answer = answers.get(callback_data.key)
-    if answer is None or not answer.answered or callback_data.rank >= len(answer.hits):
+    if answer is None or not answer.answered or callback_data.rank >= len(answer.answers):
         await expired(query, lang)
         return
     await query.answer()
@@ -79,7 +79,7 @@ async def example(
         await expired(query, lang)
         return
     await query.answer()
-    reply = answer_reply(
+    reply = await answer_reply(
         examples[callback_data.n],
         answer_service=answer_service,
         replies=replies,

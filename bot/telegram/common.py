@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -58,7 +59,7 @@ async def show(query: CallbackQuery, reply: Reply, edit: bool) -> None:
         await query.bot.send_message(message.chat.id, text, reply_markup=markup)
 
 
-def answer_reply(
+async def answer_reply(
     question: str,
     *,
     answer_service: AnswerService,
@@ -68,7 +69,8 @@ def answer_reply(
     lang: Lang,
 ) -> Reply:
     """Ask the service, record the question for staff statistics, and return the reply."""
-    answer = answer_service.ask(question)
+    # Embedding a question takes tens of milliseconds: keep the event loop free meanwhile.
+    answer = await asyncio.to_thread(answer_service.ask, question)
     stats.record_answer(answer)
-    key = answers.put(answer) if answer.answered and len(answer.hits) > 1 else None
+    key = answers.put(answer) if len(answer.answers) > 1 else None
     return replies.answer(answer, lang, 0, key)

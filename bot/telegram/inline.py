@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 
 from aiogram import Router
@@ -49,14 +50,14 @@ async def inline(query: InlineQuery, answer_service: AnswerService, replies: Rep
             )
         await query.answer(results, cache_time=CACHE_SECONDS, is_personal=True)
         return
-    answer = answer_service.ask(text, top=INLINE_TOP)
+    answer = await asyncio.to_thread(answer_service.ask, text, INLINE_TOP)
     if not answer.answered:
         button = InlineQueryResultsButton(text=t(lang, "inline_none"), start_parameter=TOPICS_PAYLOAD)
         await query.answer([], cache_time=CACHE_SECONDS, is_personal=True, button=button)
         return
-    for hit in answer.hits[:MAX_RESULTS]:
+    for hit in answer.answers[:MAX_RESULTS]:
         # The reply for this one passage alone: its section, matched words in bold, its source.
-        single = html(replies.answer(replace(answer, hits=(hit,), corrections=()), lang))
+        single = html(replies.answer(replace(answer, hits=(hit,), offered=1, corrections=()), lang))
         results.append(
             InlineQueryResultArticle(
                 id=hit.passage.id,

@@ -28,7 +28,7 @@ async def ask_command(
     if not command.args or not command.args.strip():
         await send(message, text_reply(lang, "ask_usage"))
         return
-    reply = answer_reply(
+    reply = await answer_reply(
         command.args, answer_service=answer_service, replies=replies, answers=answers, stats=stats, lang=lang
     )
     await send(message, reply)
@@ -50,7 +50,7 @@ async def question(
     lang: Lang,
 ) -> None:
     """Answer a question: any text in a private chat, or one addressed to the bot in a group."""
-    reply = answer_reply(
+    reply = await answer_reply(
         text, answer_service=answer_service, replies=replies, answers=answers, stats=stats, lang=lang
     )
     await send(message, reply)
