@@ -213,10 +213,12 @@ def align(originals: list[Section], translations: list[Section], path: str) -> l
                 f"({original.document.path}:{original.passages[0].line})",
             )
     if len(originals) != len(translations):
-        last = translations[min(len(originals), len(translations)) - 1].passages[-1]
+        # Point at the first extra section, or at the end of the last one there is.
+        extra = len(translations) > len(originals)
+        at = translations[len(originals)].passages[0] if extra else translations[-1].passages[-1]
         raise ContentError(
             path,
-            last.line,
+            at.line,
             f"{len(translations)} sections here but {len(originals)} in the original "
             f"({originals[0].document.path})",
         )

