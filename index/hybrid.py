@@ -174,13 +174,16 @@ class HybridIndex:
         return sorted(best.items(), key=lambda item: (-item[1], item[0]))[:k]
 
     def query_vector(self, question: str, language: str) -> NDArray[np.float32] | None:
-        """Embed a question; Latin-typed Russian or Ukrainian is also read in Cyrillic."""
+        """Embed a question; Latin-typed Russian or Ukrainian is embedded as read in Cyrillic.
+
+        Measured on the training questions typed in Latin letters: top-1 0.78 read in
+        Cyrillic, 0.67 as typed, 0.70 for the mean of both.
+        """
         if self.dense is None:
             return None
-        spellings = [question]
         if script_of(question) == "latin" and language in ("uk", "ru"):
-            spellings.append(to_cyrillic(question, language))
-        return self.dense.embed_question(spellings)
+            question = to_cyrillic(question, language)
+        return self.dense.embed_question([question])
 
     def _names(self, question: str, language: str, terms: tuple[str, ...]) -> list[str]:
         """Return the known terms of a Cyrillic question read in Latin letters (Кусто -> kusto).

@@ -19,6 +19,7 @@ VECTORS_FILE = DATA_DIR / "intents.npz"
 SMALL_TALK = frozenset(
     {"greeting", "how_are_you", "thanks", "goodbye", "who_are_you", "capabilities", "acknowledgement"}
 )
+OFF_TOPIC = "off_topic"
 _NOT_WORD = re.compile(r"[\W_]+")
 
 

@@ -10,7 +10,7 @@ from index.content import Corpus
 from index.decision import Calibration, Decision
 from index.dense import DenseIndex
 from index.hybrid import HybridIndex, Ranking, translated_indexes
-from index.intents import Intent, IntentIndex
+from index.intents import OFF_TOPIC, Intent, IntentIndex
 from index.language import guess_language
 from index.ranking import PassageIndex, RankingParams
 from index.semantic import Embedder
@@ -93,9 +93,10 @@ class Answerer:
                 if self.decision.probability(alone) < self.decision.threshold:
                     break
                 offered += 1
-        exact = intent is not None and intent.similarity >= 1.0
-        if exact or (
-            not answered and intent is not None and intent.similarity >= self.calibration.intent_similarity
-        ):
-            return Verdict(language, ranking, probability, False, intent)
+        # Off-topic examples are only evidence: such a message gets the usual decline.
+        named = intent if intent is not None and intent.name != OFF_TOPIC else None
+        exact = named is not None and named.similarity >= 1.0
+        similar = named is not None and named.similarity >= self.calibration.intent_similarity
+        if exact or (not answered and similar):
+            return Verdict(language, ranking, probability, False, named)
         return Verdict(language, ranking, probability, answered, None, offered)

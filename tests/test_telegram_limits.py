@@ -51,7 +51,8 @@ async def test_html_characters_long_passages_and_long_lists_reach_the_user(
     assert MAX_MESSAGE - 20 < utf16_len(long_answer.plain) <= MAX_MESSAGE
     # Cut in the passage, not at the end: the source line stays, whole, at the end.
     assert "…" in long_answer.plain
-    assert long_answer.plain.endswith('\n\nSource: «Visas <and> passports & "more"» — Consul <b>Test</b> & Co — 2024-06-01')
+    source = '\n\nSource: «Visas <and> passports & "more"» — Consul <b>Test</b> & Co — 2024-06-01'
+    assert long_answer.plain.endswith(source)
     assert "<b>visas</b>" in long_answer.html.lower()
     # The example button and the section view work on the tricky content too.
     fake.press(OLENA, fake.message(start), start.buttons[0][1])

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.conftest import RunningBot
+import pytest
+
+from tests.conftest import RunningBot, StartBot
 from tests.fake_telegram import FakeTelegram, user
 
 OLENA = user(501234567, "Olena", "Petrenko", "olena_p")
 TARAS = user(502345678, "Тарас", "Шевчук", "taras_sh", lang="uk")
+# Clearly outside the texts, and neither small talk nor a consular matter.
+OFF_TOPIC = "Who won the football world cup in 2022?"
 
 
 async def ask(fake: FakeTelegram, who: dict[str, Any], text: str) -> tuple[int, str]:
@@ -79,10 +83,11 @@ async def test_topics_open_a_section_and_page_through_it_in_place(tg: RunningBot
 
 async def test_answer_shows_passage_section_source_with_matched_words_in_bold(tg: RunningBot) -> None:
     fake = tg.fake
-    _, html = await ask(fake, OLENA, "What is the Nazovni platform?")
+    # Three passages answer this question on their own: "Another answer" walks exactly those.
+    _, html = await ask(fake, OLENA, "How many ethnic Ukrainians live in Kazakhstan?")
     (reply,) = fake.sent(OLENA["id"])
-    assert "<b>Nazovni</b>" in html
-    assert reply.plain.startswith("Section: ")
+    assert "373 thousand <b>ethnic</b> <b>Ukrainians</b>" in html
+    assert reply.plain.startswith("Section: What is the current trajectory of cooperation")
     assert "Source: «DESPITE THE DISTANCE" in reply.plain and "Serhii PAVLENKO" in reply.plain
     assert "Answer 1 of 3" in reply.plain
     assert [label for label, _ in reply.buttons] == ["Another answer", "👍", "👎"]
@@ -92,6 +97,20 @@ async def test_answer_shows_passage_section_source_with_matched_words_in_bold(tg
     (edit,) = await fake.replies(OLENA["id"], 1, "editMessageText")
     assert edit.params["message_id"] == message["message_id"] and "Answer 2 of 3" in edit.plain
     assert edit.plain != reply.plain
+    # The last offered answer has no "Another answer" button.
+    fake.press(OLENA, message, edit.data("Another answer"))
+    last = (await fake.replies(OLENA["id"], 2, "editMessageText"))[1]
+    assert "Answer 3 of 3" in last.plain and last.plain not in (reply.plain, edit.plain)
+    assert [label for label, _ in last.buttons] == ["👍", "👎"]
+
+
+async def test_a_single_answer_offers_no_other_passages(tg: RunningBot) -> None:
+    # Only the Nazovni passage answers this; passages that merely mention "platform" are not offered.
+    _, html = await ask(tg.fake, OLENA, "What is the Nazovni platform?")
+    (reply,) = tg.fake.sent(OLENA["id"])
+    assert "<b>Nazovni</b>" in html and reply.plain.startswith("Section: Kazakhstan's private business")
+    assert "Source: «DESPITE THE DISTANCE" in reply.plain and "Answer 1 of" not in reply.plain
+    assert [label for label, _ in reply.buttons] == ["👍", "👎"]
 
 
 async def test_votes_are_counted_once_per_message(tg: RunningBot) -> None:
@@ -108,12 +127,49 @@ async def test_votes_are_counted_once_per_message(tg: RunningBot) -> None:
 
 
 async def test_decline_is_kind_offers_topics_and_never_a_passage(tg: RunningBot) -> None:
-    await ask(tg.fake, OLENA, "How do I get a visa?")
+    await ask(tg.fake, OLENA, OFF_TOPIC)
     (reply,) = tg.fake.sent(OLENA["id"])
     assert "could not find" in reply.plain and "/topics" in reply.plain
     assert "humanitarian aid" in reply.plain  # says what the bot can answer
     assert "Source" not in reply.plain and "Section" not in reply.plain
     assert reply.buttons == [("Topics", "ts")]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("hello", "Hello! I am a bot that answers questions"),
+        ("thanks", "You are welcome!"),
+        ("who are you?", "I am a bot, not a person"),
+    ],
+)
+async def test_small_talk_gets_a_friendly_reply_and_never_a_passage(
+    tg: RunningBot, text: str, expected: str
+) -> None:
+    await ask(tg.fake, OLENA, text)
+    (reply,) = tg.fake.sent(OLENA["id"])
+    assert reply.plain.startswith(expected) and "/topics" in reply.plain
+    assert "could not find" not in reply.plain
+    assert "Source" not in reply.plain and "Section" not in reply.plain
+    assert reply.buttons == [("Topics", "ts")]  # no votes: there is no passage to vote on
+
+
+async def test_consular_questions_point_to_the_official_consular_channels(tg: RunningBot) -> None:
+    await ask(tg.fake, OLENA, "How do I renew my passport?")
+    (reply,) = tg.fake.sent(OLENA["id"])
+    assert "consular matter" in reply.plain and "official consular channels" in reply.plain
+    assert "could not find" not in reply.plain
+    assert "Source" not in reply.plain and "Section" not in reply.plain
+    assert reply.buttons == [("Topics", "ts")]
+
+
+async def test_consular_reply_links_the_configured_consular_page(start_bot: StartBot) -> None:
+    url = "https://kazakhstan.mfa.gov.ua/en/consular-affairs"
+    tg = await start_bot(consular_url=url)
+    await ask(tg.fake, OLENA, "How do I get a visa?")
+    (reply,) = tg.fake.sent(OLENA["id"])
+    assert "consular matter" in reply.plain and reply.plain.endswith(url)
+    assert "Source" not in reply.plain and reply.buttons == [("Topics", "ts")]
 
 
 async def test_html_markdown_emoji_and_other_scripts_are_safe(tg: RunningBot) -> None:
@@ -151,7 +207,7 @@ async def test_media_gets_a_one_line_hint(tg: RunningBot) -> None:
 
 async def test_an_edited_question_gets_a_fresh_answer(tg: RunningBot) -> None:
     fake = tg.fake
-    message = fake.send(OLENA, "How do I get a visa?")
+    message = fake.send(OLENA, OFF_TOPIC)
     await fake.replies(OLENA["id"])
     fake.edit(message, "What is the Nazovni platform?")
     replies = await fake.replies(OLENA["id"], 2)
@@ -166,17 +222,31 @@ async def test_unknown_and_staff_commands_give_no_admin_information(tg: RunningB
     assert [r.plain for r in replies] == ["I don't know this command. Send me a question, or see /help."] * 3
 
 
-async def test_ukrainian_user_gets_ukrainian_texts_and_a_decline_pointing_to_english(tg: RunningBot) -> None:
+async def test_ukrainian_user_gets_ukrainian_texts_and_answers_to_ukrainian_questions(tg: RunningBot) -> None:
     fake = tg.fake
     await ask(fake, TARAS, "/start")
-    await ask(fake, TARAS, "Яку гуманітарну допомогу надіслав Казахстан Україні?")
-    start, decline = fake.sent(TARAS["id"])
+    await ask(fake, TARAS, "Скільки українців живе в Казахстані?")
+    await ask(fake, TARAS, "Хто виграв чемпіонат світу з футболу 2022 року?")
+    start, answer, decline = fake.sent(TARAS["id"])
     assert start.plain.startswith("Вітаю!") and start.buttons[-1][0] == "Розділи"
-    assert "англійською" in decline.plain and "/topics" in decline.plain
+    # The passage is the English text; its labels are Ukrainian.
+    assert answer.plain.startswith("Розділ: ") and "373 thousand ethnic Ukrainians" in answer.plain
+    assert "\n\nДжерело: «DESPITE THE DISTANCE" in answer.plain
+    assert "Section" not in answer.plain and "Source" not in answer.plain
+    assert ("👍", answer.data("👍")) in answer.buttons
+    assert "не знайшов" in decline.plain and "/topics" in decline.plain
     assert "Джерело" not in decline.plain and decline.buttons == [("Розділи", "ts")]
 
 
-async def test_russian_question_from_english_user_is_declined_in_english(tg: RunningBot) -> None:
-    await ask(tg.fake, OLENA, "Какую помощь Казахстан отправил Украине?")
-    (reply,) = tg.fake.sent(OLENA["id"])
-    assert "in English" in reply.plain and "/topics" in reply.plain and "Source" not in reply.plain
+async def test_russian_question_from_english_user_is_answered_with_ukrainian_labels(tg: RunningBot) -> None:
+    fake = tg.fake
+    await ask(fake, OLENA, "Сколько украинцев живёт в Казахстане?")
+    (reply,) = fake.sent(OLENA["id"])
+    assert reply.plain.startswith("Розділ: ") and "373 thousand ethnic Ukrainians" in reply.plain
+    assert "\n\nДжерело: «DESPITE THE DISTANCE" in reply.plain and "Відповідь 1 з " in reply.plain
+    assert "Section" not in reply.plain and "Source" not in reply.plain
+    assert [label for label, _ in reply.buttons] == ["Інша відповідь", "👍", "👎"]
+    # "Another answer" keeps the language of the question, not of the user's Telegram interface.
+    fake.press(OLENA, fake.message(reply), reply.data("Інша відповідь"))
+    (edit,) = await fake.replies(OLENA["id"], 1, "editMessageText")
+    assert edit.plain.startswith("Розділ: ") and "Відповідь 2 з " in edit.plain and "Source" not in edit.plain
