@@ -25,7 +25,8 @@ COPY content/ content/
 RUN useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin bot \
     && mkdir /data \
     && chown bot /data
-ENV DATA_DIR=/data
+ENV DATA_DIR=/data \
+    INDEX_CACHE_DIR=/data/index-cache
 VOLUME ["/data"]
 USER bot
 
