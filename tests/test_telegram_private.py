@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from bot.service import AnswerService
 from tests.conftest import RunningBot, StartBot
 from tests.fake_telegram import FakeTelegram, user
 
@@ -13,6 +14,8 @@ OLENA = user(501234567, "Olena", "Petrenko", "olena_p")
 TARAS = user(502345678, "Тарас", "Шевчук", "taras_sh", lang="uk")
 # Clearly outside the texts, and neither small talk nor a consular matter.
 OFF_TOPIC = "Who won the football world cup in 2022?"
+# Two passages answer this on their own, a third ranked passage does not.
+SEVERAL = "What are international medical partnerships about?"
 
 
 async def ask(fake: FakeTelegram, who: dict[str, Any], text: str) -> tuple[int, str]:
@@ -81,34 +84,40 @@ async def test_topics_open_a_section_and_page_through_it_in_place(tg: RunningBot
     assert not fake.failures("sendMessage") and len(fake.sent(OLENA["id"])) == 2
 
 
-async def test_answer_shows_passage_section_source_with_matched_words_in_bold(tg: RunningBot) -> None:
+async def test_answer_shows_passage_section_source_with_matched_words_in_bold(
+    tg: RunningBot, service: AnswerService
+) -> None:
     fake = tg.fake
-    # Three passages answer this question on their own: "Another answer" walks exactly those.
-    _, html = await ask(fake, OLENA, "How many ethnic Ukrainians live in Kazakhstan?")
+    offered = service.ask(SEVERAL)
+    total = len(offered.answers)
+    assert 2 <= total < len(offered.hits)  # the question still has several answers, and a non-answer
+    _, html = await ask(fake, OLENA, SEVERAL)
     (reply,) = fake.sent(OLENA["id"])
-    assert "373 thousand <b>ethnic</b> <b>Ukrainians</b>" in html
-    assert reply.plain.startswith("Section: What is the current trajectory of cooperation")
+    assert "<b>international</b> <b>medical</b> <b>partnerships</b>" in html
+    assert reply.plain.startswith("Section: During the visit of the delegation of the Ministry")
     assert "Source: «DESPITE THE DISTANCE" in reply.plain and "Serhii PAVLENKO" in reply.plain
-    assert "Answer 1 of 3" in reply.plain
+    assert f"Answer 1 of {total}" in reply.plain
     assert [label for label, _ in reply.buttons] == ["Another answer", "👍", "👎"]
 
+    # "Another answer" edits the message in place, through the offered passages only.
     message = fake.message(reply)
-    fake.press(OLENA, message, reply.data("Another answer"))
-    (edit,) = await fake.replies(OLENA["id"], 1, "editMessageText")
-    assert edit.params["message_id"] == message["message_id"] and "Answer 2 of 3" in edit.plain
-    assert edit.plain != reply.plain
-    # The last offered answer has no "Another answer" button.
-    fake.press(OLENA, message, edit.data("Another answer"))
-    last = (await fake.replies(OLENA["id"], 2, "editMessageText"))[1]
-    assert "Answer 3 of 3" in last.plain and last.plain not in (reply.plain, edit.plain)
-    assert [label for label, _ in last.buttons] == ["👍", "👎"]
+    shown = [reply]
+    for rank in range(2, total + 1):
+        fake.press(OLENA, message, shown[-1].data("Another answer"))
+        edit = (await fake.replies(OLENA["id"], rank - 1, "editMessageText"))[-1]
+        assert edit.params["message_id"] == message["message_id"]
+        assert f"Answer {rank} of {total}" in edit.plain
+        shown.append(edit)
+    assert len({call.plain for call in shown}) == total
+    assert [label for label, _ in shown[-1].buttons] == ["👍", "👎"]  # the last answer offers no other
 
 
-async def test_a_single_answer_offers_no_other_passages(tg: RunningBot) -> None:
-    # Only the Nazovni passage answers this; passages that merely mention "platform" are not offered.
-    _, html = await ask(tg.fake, OLENA, "What is the Nazovni platform?")
+async def test_a_single_answer_offers_no_other_passages(tg: RunningBot, service: AnswerService) -> None:
+    question = "What are the Yurts of Invincibility?"
+    assert len(service.ask(question).answers) == 1  # the other ranked passages do not answer it
+    _, html = await ask(tg.fake, OLENA, question)
     (reply,) = tg.fake.sent(OLENA["id"])
-    assert "<b>Nazovni</b>" in html and reply.plain.startswith("Section: Kazakhstan's private business")
+    assert "<b>Yurts</b> of <b>Invincibility</b>" in html and reply.plain.startswith("Section: ")
     assert "Source: «DESPITE THE DISTANCE" in reply.plain and "Answer 1 of" not in reply.plain
     assert [label for label, _ in reply.buttons] == ["👍", "👎"]
 
@@ -238,15 +247,26 @@ async def test_ukrainian_user_gets_ukrainian_texts_and_answers_to_ukrainian_ques
     assert "Джерело" not in decline.plain and decline.buttons == [("Розділи", "ts")]
 
 
-async def test_russian_question_from_english_user_is_answered_with_ukrainian_labels(tg: RunningBot) -> None:
+async def test_russian_question_from_english_user_is_answered_with_ukrainian_labels(
+    tg: RunningBot, service: AnswerService
+) -> None:
     fake = tg.fake
     await ask(fake, OLENA, "Сколько украинцев живёт в Казахстане?")
     (reply,) = fake.sent(OLENA["id"])
     assert reply.plain.startswith("Розділ: ") and "373 thousand ethnic Ukrainians" in reply.plain
-    assert "\n\nДжерело: «DESPITE THE DISTANCE" in reply.plain and "Відповідь 1 з " in reply.plain
+    assert "\n\nДжерело: «DESPITE THE DISTANCE" in reply.plain
     assert "Section" not in reply.plain and "Source" not in reply.plain
-    assert [label for label, _ in reply.buttons] == ["Інша відповідь", "👍", "👎"]
+    assert ("👍", reply.data("👍")) in reply.buttons and "Another answer" not in dict(reply.buttons)
+
     # "Another answer" keeps the language of the question, not of the user's Telegram interface.
-    fake.press(OLENA, fake.message(reply), reply.data("Інша відповідь"))
+    question = "О чём международные медицинские партнёрства?"
+    total = len(service.ask(question).answers)
+    assert total >= 2
+    await ask(fake, OLENA, question)
+    several = fake.sent(OLENA["id"])[1]
+    assert several.plain.startswith("Розділ: ") and f"Відповідь 1 з {total}" in several.plain
+    assert [label for label, _ in several.buttons] == ["Інша відповідь", "👍", "👎"]
+    fake.press(OLENA, fake.message(several), several.data("Інша відповідь"))
     (edit,) = await fake.replies(OLENA["id"], 1, "editMessageText")
-    assert edit.plain.startswith("Розділ: ") and "Відповідь 2 з " in edit.plain and "Source" not in edit.plain
+    assert edit.plain.startswith("Розділ: ") and f"Відповідь 2 з {total}" in edit.plain
+    assert "Source" not in edit.plain

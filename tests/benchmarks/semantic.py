@@ -41,8 +41,12 @@ def percentile(values: list[float], q: float) -> float:
 def questions() -> list[str]:
     """Return every evaluation question."""
     out = []
-    for name in ("questions-dev.jsonl", "questions-dev-uk-ru.jsonl", "questions-heldout.jsonl",
-                 "questions-heldout-uk-ru.jsonl"):
+    for name in (
+        "questions-dev.jsonl",
+        "questions-dev-uk-ru.jsonl",
+        "questions-heldout.jsonl",
+        "questions-heldout-uk-ru.jsonl",
+    ):
         lines = (ROOT / "tests" / "data" / name).read_text(encoding="utf-8").splitlines()
         out += [json.loads(line)["q"] for line in lines if line.strip()]
     return out
@@ -64,8 +68,11 @@ def ask_latency(cache: Path) -> dict[str, Any]:
             began = time.perf_counter()
             service.ask(q)
             times.append(time.perf_counter() - began)
-        result[f"SEMANTIC={mode}"] = {"questions": len(qs), "p50_ms": percentile(times, 50),
-                                      "p99_ms": percentile(times, 99)}
+        result[f"SEMANTIC={mode}"] = {
+            "questions": len(qs),
+            "p50_ms": percentile(times, 50),
+            "p99_ms": percentile(times, 99),
+        }
     result["ratio_p50_on_vs_off"] = result["SEMANTIC=on"]["p50_ms"] / result["SEMANTIC=off"]["p50_ms"]
     return result
 
@@ -93,8 +100,11 @@ def startup(install: bool) -> dict[str, Any]:
         for i in range(3):
             fresh = {**env, "INDEX_CACHE_DIR": str(work / f"cache-{i}")}
             firsts.append(wall([sys.executable, "-m", "bot", "ask", QUESTION], fresh, work, runs=1))
-        cached = wall([sys.executable, "-m", "bot", "ask", QUESTION], {**env, "INDEX_CACHE_DIR": str(work / "cache-0")},
-                      work)
+        cached = wall(
+            [sys.executable, "-m", "bot", "ask", QUESTION],
+            {**env, "INDEX_CACHE_DIR": str(work / "cache-0")},
+            work,
+        )
         result["first_ask_s"] = statistics.median(firsts)
         result["cached_ask_s"] = cached
         result["cached_vs_bare_python"] = cached / bare
@@ -110,19 +120,29 @@ def startup(install: bool) -> dict[str, Any]:
             command = [str(venv / "bin" / "embassy-bot"), "ask", QUESTION]
             result["installed_first_ask_s"] = wall(command, clean, elsewhere, runs=1)
             result["installed_cached_ask_s"] = wall(command, clean, elsewhere)
-            output = subprocess.run(command, env=clean, cwd=elsewhere, check=True, capture_output=True, text=True)
+            output = subprocess.run(
+                command, env=clean, cwd=elsewhere, check=True, capture_output=True, text=True
+            )
             result["installed_answer_ok"] = "373" in output.stdout
     return result
 
 
 def encoding(threads: int) -> dict[str, Any]:
     """Encode the interview's paragraphs in a process with this many threads; passages per second."""
-    code = (
-        "import time,sys; sys.path.insert(0, %r)\n"
-        "from index.content import load_corpus; from index.semantic import load_embedder; from pathlib import Path\n"
-        "texts=[p.text for p in load_corpus(Path(%r)).passages]\n"
-        "m=load_embedder(); m.embed_passages(texts[:2]); t=time.perf_counter(); m.embed_passages(texts)\n"
-        "print(len(texts)/(time.perf_counter()-t))" % (str(ROOT), str(ROOT / "content"))
+    code = "\n".join(
+        [
+            "import sys, time",
+            f"sys.path.insert(0, {str(ROOT)!r})",
+            "from pathlib import Path",
+            "from index.content import load_corpus",
+            "from index.semantic import load_embedder",
+            f"texts = [p.text for p in load_corpus(Path({str(ROOT / 'content')!r})).passages]",
+            "model = load_embedder()",
+            "model.embed_passages(texts[:2])",
+            "began = time.perf_counter()",
+            "model.embed_passages(texts)",
+            "print(len(texts) / (time.perf_counter() - began))",
+        ]
     )
     env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
     out = subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True)
@@ -171,7 +191,9 @@ def dense_vs_bm25(sizes: list[int], queries: int) -> dict[str, Any]:
 
 def main() -> None:
     """Run every part and print and write the figures."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sizes", default="10000,100000")
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--install", action="store_true", help="also time `pip install .` then the first ask")
