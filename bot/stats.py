@@ -127,7 +127,8 @@ class Stats:
 
     def record_answer(self, answer: Answer) -> None:
         """Store a question the service was asked, scrubbed, with whether it was answered."""
-        if answer.reason == "empty":
+        if answer.reason in ("empty", "small_talk"):
+            # Greetings and thanks are not questions: nothing for staff to learn, nothing to keep.
             return
         if answer.reason == "too_long":
             text = TOO_LONG_PLACEHOLDER

@@ -126,3 +126,13 @@ async def test_the_bot_purges_old_rows_while_idle(tmp_path: Path, service: Answe
     finally:
         await retention.stop()
     stats.close()
+
+
+def test_small_talk_is_not_stored(tmp_path: Path, service: AnswerService) -> None:
+    stats = Stats.open(tmp_path, retention_days=30)
+    stats.record_answer(service.ask("hello"))
+    stats.record_answer(service.ask("Who won the football world cup in 2022?"))
+    summary = stats.summary()
+    stats.close()
+    assert summary.questions == 1
+    assert [q for q, _ in summary.unanswered] == ["Who won the football world cup in 2022?"]
