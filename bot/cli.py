@@ -14,7 +14,8 @@ from bot.replies import Replies
 from bot.service import Answer, AnswerService
 from bot.settings import SettingsError, load_settings
 from bot.wiring import build_service
-from index.content import ContentError, Corpus
+from index.content import ContentError, Corpus, load_corpus
+from index.decision import DecisionError
 from index.dense import write_bundled
 from index.vectors import BUNDLED_NAME
 
@@ -135,7 +136,12 @@ def cmd_embed(service: AnswerService, stdout: TextIO) -> int:
     dense = service.dense
     if dense is None:
         raise UsageError("content --embed needs SEMANTIC=on")
-    path = write_bundled(dense, service.content_dir)
+    try:
+        path = write_bundled(dense, service.content_dir)
+    except OSError as exc:
+        raise UsageError(
+            f"cannot write the vectors into {service.content_dir}: {exc.strerror or exc}"
+        ) from None
     stdout.write(f"wrote {len(dense.units)} vectors ({dense.encoded} encoded now) to {path}\n")
     return 0
 
@@ -159,14 +165,15 @@ def run(argv: Sequence[str], stdin: TextIO, stdout: TextIO) -> int:
         from bot.telegram.app import run_telegram
 
         return run_telegram(settings)
+    if args.command == "content" and not args.embed:
+        # Validating and listing needs the texts only, not the model or the indexes.
+        return cmd_content(load_corpus(settings.content_dir), args.json, stdout)
     service = build_service(settings)
     replies = Replies(service, settings.consular_url)
     if args.command == "ask":
         return cmd_ask(replies, args, stdin, stdout)
     if args.command == "content":
-        if args.embed:
-            return cmd_embed(service, stdout)
-        return cmd_content(service.corpus, args.json, stdout)
+        return cmd_embed(service, stdout)
     return Console(service, stdin, stdout, replies=replies).run()
 
 
@@ -174,7 +181,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; report errors in one line on stderr."""
     try:
         return run(sys.argv[1:] if argv is None else argv, sys.stdin, sys.stdout)
-    except (ContentError, SettingsError, UsageError) as exc:
+    except (ContentError, SettingsError, UsageError, DecisionError) as exc:
         sys.stderr.write(f"error: {exc}\n")
         return 2 if isinstance(exc, UsageError) else 1
     except KeyboardInterrupt:

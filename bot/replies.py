@@ -206,9 +206,13 @@ class Replies:
         if rank >= len(answer.answers):
             return Reply(_text(t(lang, "no_more")))
         hit = answer.answers[rank]
+        current = self.service.passage(hit.passage.id)
+        if current is None:
+            # Asked before a /reload that removed or changed this passage.
+            return Reply(_text(t(lang, "expired")))
         spans: list[Span] = [Span(f"{t(lang, 'section')}: ", "bold"), Span(hit.passage.section, "italic")]
         spans.append(Span("\n\n"))
-        before, _ = self.service.corpus.neighbours(hit.passage)
+        before, _ = self.service.corpus.neighbours(current)
         if before is not None and refers_back(hit.passage.text):
             # The passage leans on the paragraph before it; show that first, set apart.
             spans.append(Span(f"[…] {before.text}\n\n", "italic"))

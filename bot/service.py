@@ -54,6 +54,24 @@ class Answer:
         return self.hits[0] if self.answered and self.hits else None
 
 
+_DROPPED = frozenset({"Cf", "Cs", "Co", "Cn"})
+
+
+def clean(question: str) -> str:
+    """Return the question without invisible, control or undecodable characters, trimmed.
+
+    Zero-width and other format characters are invisible (a message of only these is
+    empty); lone surrogates (undecodable input) and NUL cannot reach the model's C engine.
+    """
+    kept = []
+    for ch in question:
+        category = unicodedata.category(ch)
+        if category in _DROPPED:
+            continue
+        kept.append(" " if category == "Cc" else ch)
+    return "".join(kept).strip()
+
+
 class AnswerService:
     """Answer questions from the texts of a content folder."""
 
@@ -145,8 +163,7 @@ class AnswerService:
     def ask(self, question: str, top: int | None = None) -> Answer:
         """Rank passages for a question and decide whether the best one answers it."""
         k = self.top_k if top is None else top
-        # Zero-width and other format characters are invisible: a message of only these is empty.
-        text = "".join(ch for ch in question if unicodedata.category(ch) != "Cf").strip()
+        text = clean(question)
         language = detect_language(text)
         if not text:
             return Answer(question, False, "empty", (), 0.0, language)

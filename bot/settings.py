@@ -34,7 +34,7 @@ class Settings(BaseSettings):
     content_dir: Path = Field(default_factory=bundled_content_dir)
     semantic: Literal["on", "off"] = "on"
     answer_threshold: float | None = Field(default=None, ge=0.0, le=1.0, allow_inf_nan=False)
-    top_k: int = Field(default=3, ge=1, le=50)
+    top_k: int = Field(default=3, ge=1, le=20)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     index_cache_dir: Path | None = Field(default_factory=default_cache_dir)
     consular_url: str | None = None
@@ -52,6 +52,11 @@ class Settings(BaseSettings):
     rate_limit_messages: int = Field(default=5, ge=1)
     rate_limit_seconds: float = Field(default=10.0, gt=0)
     retention_days: int = Field(default=30, ge=1)
+
+    @field_validator("content_dir", "data_dir", "index_cache_dir")
+    @classmethod
+    def _home(cls, value: Path | None) -> Path | None:
+        return value.expanduser() if value is not None else None
 
     @field_validator("semantic", mode="before")
     @classmethod

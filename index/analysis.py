@@ -53,16 +53,6 @@ _FOLD = str.maketrans(
 # A word: letters or digits, possibly joined by hyphens, apostrophes or
 # decimal points ("dual-use", "people's", "2.5").
 _WORD_RE = re.compile(r"[^\W_]+(?:['.\-][^\W_]+)*")
-# Common words spelt differently in Russian and Ukrainian, for questions
-# without the letters that tell the two apart.
-_RU_ONLY_WORDS = frozenset(
-    (
-        "как какой какая какое какие какую каких что чем где кто когда сколько почему зачем можно нужно ли"
-    ).split()
-)
-_UK_ONLY_WORDS = frozenset(
-    "як який яка яке які яку що де хто коли скільки чому навіщо можна треба чи".split()
-)
 _DIGITS = re.compile(r"^\d+(?:\.\d+)*$")
 
 
@@ -172,40 +162,6 @@ def refers_back(text: str) -> bool:
 def hash_words(words: frozenset[str]) -> str:
     """Return a short stable digest of a word set."""
     return hashlib.blake2b("\n".join(sorted(words)).encode(), digest_size=6).hexdigest()
-
-
-def script_of(text: str) -> str:
-    """Return the dominant script of the letters: 'latin', 'cyrillic', 'other' or ''."""
-    counts = {"latin": 0, "cyrillic": 0, "other": 0}
-    for char in text:
-        if not char.isalpha():
-            continue
-        name = unicodedata.name(char, "")
-        if name.startswith("LATIN"):
-            counts["latin"] += 1
-        elif name.startswith("CYRILLIC"):
-            counts["cyrillic"] += 1
-        else:
-            counts["other"] += 1
-    if not any(counts.values()):
-        return ""
-    return max(counts, key=lambda k: counts[k])
-
-
-def guess_language(text: str) -> str:
-    """Guess 'en', 'uk', 'ru' or '' (unknown) from the letters of a question."""
-    script = script_of(text)
-    if script == "latin":
-        return "en"
-    if script == "cyrillic":
-        lowered = text.casefold()
-        if any(ch in lowered for ch in "іїєґ'"):
-            return "uk"
-        if any(ch in lowered for ch in "ыэъё"):
-            return "ru"
-        words = set(re.findall(r"\w+", lowered))
-        return "uk" if len(words & _UK_ONLY_WORDS) > len(words & _RU_ONLY_WORDS) else "ru"
-    return ""
 
 
 # Ukrainian and Russian function words; shorter words are dropped anyway.

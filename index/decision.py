@@ -153,7 +153,7 @@ def load_calibration(path: Path = DATA_FILE) -> Calibration:
     """Read the fitted calibration; raise DecisionError naming the file if it is unusable."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        return Calibration(
+        calibration = Calibration(
             fusion_weight=float(data["fusion_weight"]),
             fusion_weight_other=float(data["fusion_weight_other"]),
             semantic=Decision.from_json(data["semantic"]),
@@ -165,6 +165,11 @@ def load_calibration(path: Path = DATA_FILE) -> Calibration:
         raise DecisionError(f"{path}: cannot read the decision model ({exc})") from None
     except DecisionError as exc:
         raise DecisionError(f"{path}: {exc}") from None
+    for name in ("fusion_weight", "fusion_weight_other", "intent_similarity"):
+        value = getattr(calibration, name)
+        if not (math.isfinite(value) and 0.0 <= value <= 1.0):
+            raise DecisionError(f"{path}: {name} must be a number from 0 to 1, not {value}")
+    return calibration
 
 
 def fit_logistic(

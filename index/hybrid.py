@@ -13,7 +13,7 @@ from numpy.typing import NDArray
 from index.analysis import SlavicAnalyzer
 from index.content import Corpus, Passage
 from index.dense import DenseIndex
-from index.language import script_of, to_cyrillic, to_latin
+from index.language import question_script, to_cyrillic, to_latin
 from index.ranking import Hit, PassageIndex, RankingParams
 
 # Candidates scored in full from each side; the rest cannot reach the top k.
@@ -128,7 +128,7 @@ class HybridIndex:
         """
         if language not in ("uk", "ru") or not self.translated:
             return lambda i: 0.0
-        text = question if script_of(question) == "cyrillic" else to_cyrillic(question, language)
+        text = question if question_script(question) == "cyrillic" else to_cyrillic(question, language)
         sides = []
         for translated in self.translated:
             index = translated.index
@@ -153,7 +153,7 @@ class HybridIndex:
 
         Also return how many such words there are.
         """
-        text = question if script_of(question) == "cyrillic" else to_cyrillic(question, language)
+        text = question if question_script(question) == "cyrillic" else to_cyrillic(question, language)
         found = []
         for translated in self.translated:
             index = translated.index
@@ -164,7 +164,7 @@ class HybridIndex:
 
     def _translated_top(self, question: str, language: str, k: int) -> list[tuple[int, float]]:
         """Return original passage numbers ranked by rank-bm25 on their translations, best first."""
-        text = question if script_of(question) == "cyrillic" else to_cyrillic(question, language)
+        text = question if question_script(question) == "cyrillic" else to_cyrillic(question, language)
         best: dict[int, float] = {}
         for translated in self.translated:
             terms, _ = translated.index.query_terms(text)
@@ -181,7 +181,7 @@ class HybridIndex:
         """
         if self.dense is None:
             return None
-        if script_of(question) == "latin" and language in ("uk", "ru"):
+        if question_script(question) == "latin" and language in ("uk", "ru"):
             question = to_cyrillic(question, language)
         return self.dense.embed_question([question])
 
@@ -207,7 +207,7 @@ class HybridIndex:
         """Return up to k passages, best first, and the evidence about each."""
         lexical = self.lexical
         terms, corrections = lexical.query_terms(question)
-        if language in ("uk", "ru") and script_of(question) == "cyrillic":
+        if language in ("uk", "ru") and question_script(question) == "cyrillic":
             terms = (*terms, *self._names(question, language, terms))
         weights = lexical.term_weights(terms)
         total = sum(weights.values())
@@ -224,7 +224,11 @@ class HybridIndex:
         bm25 = dict(bm25_top)
         if vector is None or self.dense is None:
             if language in ("uk", "ru") and self.translated:
-                bm25_top = self._translated_top(question, language, max(wanted, CANDIDATES)) or bm25_top
+                # Translated passages by rank-bm25 on their translation; a passage without a
+                # translation can still come first by its English score (names in the question).
+                merged = dict(bm25_top)
+                merged.update(self._translated_top(question, language, max(wanted, CANDIDATES)))
+                bm25_top = sorted(merged.items(), key=lambda item: (-coverage(item[0])[1], -item[1], item[0]))
             hits = []
             for i, score in bm25_top[:wanted]:
                 matched, share = coverage(i)
@@ -251,8 +255,8 @@ class HybridIndex:
         unknown, unknown_words = self._unknown(question, language, terms)
         common = Evidence(
             language=language,
-            script=script_of(question),
-            translit=script_of(question) == "latin" and language in ("uk", "ru"),
+            script=question_script(question),
+            translit=question_script(question) == "latin" and language in ("uk", "ru"),
             words=len(_WORD.findall(question)),
             coverage=0.0,
             unknown=unknown,

@@ -13,7 +13,7 @@ _RU_WORDS = frozenset(
 )
 _UK_WORDS = frozenset(
     "як який яка яке які яку що де хто коли скільки чому навіщо можна треба чи є це або його вона "
-    "вони ми ви ти для допомога посольство українців українці дякую добрий побачення привіт".split()
+    "вони ми ви ти для допомога посольство українців українці дякую добрий побачення привіт бувай".split()
 )
 
 # Frequent Russian and Ukrainian words as people type them in Latin letters
@@ -62,20 +62,31 @@ def script_of(text: str) -> str:
     return max(counts, key=lambda k: counts[k])
 
 
+_KAZAKH_LETTERS = "әғқңөұүһ"
+
+
+def question_script(text: str) -> str:
+    """Return the script a question is written in: Cyrillic as soon as it has a Cyrillic word.
+
+    "Culture vs War проект что это": the question's own words are Cyrillic, the name Latin.
+    """
+    script = script_of(text)
+    return "cyrillic" if script == "latin" and _CYRILLIC_WORD.search(text) else script
+
+
 def guess_language(text: str, english_words: frozenset[str] = frozenset()) -> str:
     """Guess 'en', 'uk', 'ru' or '' (unknown) from the letters and words of a question.
 
     `english_words` (e.g. the analyzer's stop words) count as evidence for English
     when the text is in Latin letters.
     """
-    script = script_of(text)
-    if script == "latin" and _CYRILLIC_WORD.search(text):
-        # "Culture vs War проект что это": the question's own words are Cyrillic.
-        script = "cyrillic"
+    script = question_script(text)
     if script == "latin":
         return translit_language(text, english_words) or "en"
     if script == "cyrillic":
         lowered = text.casefold()
+        if any(ch in lowered for ch in _KAZAKH_LETTERS):
+            return ""  # Kazakh: neither Ukrainian nor Russian
         if any(ch in lowered for ch in "іїєґ"):
             return "uk"
         if any(ch in lowered for ch in "ыэъё"):

