@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from bot.console import Console, render_plain
-from bot.replies import Replies
+from bot.replies import Replies, text_language
 from bot.service import Answer, AnswerService
 from bot.settings import SettingsError, load_settings
 from bot.wiring import build_service
@@ -53,8 +53,37 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def answer_json(answer: Answer) -> dict[str, Any]:
-    """Return the JSON form of an answer (relied on by scripts and evaluation)."""
+def answer_json(answer: Answer, replies: Replies) -> dict[str, Any]:
+    """Return the JSON form of an answer (relied on by scripts and evaluation).
+
+    Each result's `text` and `section` are what the reader is shown; a result shown in
+    translation adds `original`, the published passage.
+    """
+    results = []
+    for rank, hit in enumerate(answer.hits):
+        shown = replies.version(hit.passage, text_language(answer))
+        result: dict[str, Any] = {
+            "id": hit.passage.id,
+            "document": shown.document.title,
+            "section": shown.section,
+            "text": shown.text,
+            "language": shown.document.language,
+            "score": round(hit.score, 6),
+            "cosine": None if hit.cosine is None else round(hit.cosine, 6),
+            "bm25": round(hit.bm25, 6),
+            "coverage": round(hit.coverage, 4),
+            "matched": list(hit.matched),
+            "offered": rank < answer.offered,
+        }
+        if shown is not hit.passage:
+            original = hit.passage
+            result["original"] = {
+                "id": original.id,
+                "text": original.text,
+                "section": original.section,
+                "language": original.document.language,
+            }
+        results.append(result)
     return {
         "question": answer.question,
         "answered": answer.answered,
@@ -62,21 +91,7 @@ def answer_json(answer: Answer) -> dict[str, Any]:
         "confidence": round(answer.confidence, 4),
         "language": answer.language,
         "intent": answer.intent,
-        "results": [
-            {
-                "id": hit.passage.id,
-                "document": hit.passage.document.title,
-                "section": hit.passage.section,
-                "text": hit.passage.text,
-                "score": round(hit.score, 6),
-                "cosine": None if hit.cosine is None else round(hit.cosine, 6),
-                "bm25": round(hit.bm25, 6),
-                "coverage": round(hit.coverage, 4),
-                "matched": list(hit.matched),
-                "offered": rank < answer.offered,
-            }
-            for rank, hit in enumerate(answer.hits)
-        ],
+        "results": results,
     }
 
 
@@ -90,12 +105,12 @@ def cmd_ask(replies: Replies, args: argparse.Namespace, stdin: TextIO, stdout: T
             raise UsageError("give a QUESTION, or use --json to read questions from stdin")
         for line in stdin:
             answer = service.ask(line.rstrip("\n"), args.top)
-            stdout.write(json.dumps(answer_json(answer), ensure_ascii=False) + "\n")
+            stdout.write(json.dumps(answer_json(answer, replies), ensure_ascii=False) + "\n")
             stdout.flush()
         return 0
     answer = service.ask(args.question, args.top)
     if args.json:
-        stdout.write(json.dumps(answer_json(answer), ensure_ascii=False) + "\n")
+        stdout.write(json.dumps(answer_json(answer, replies), ensure_ascii=False) + "\n")
     else:
         stdout.write(render_plain(replies.answer(answer, "en")) + "\n")
     return 0
@@ -104,19 +119,23 @@ def cmd_ask(replies: Replies, args: argparse.Namespace, stdin: TextIO, stdout: T
 def cmd_content(corpus: Corpus, as_json: bool, stdout: TextIO) -> int:
     """Print a summary of the content, or every passage as a JSON line."""
     if as_json:
-        for p in corpus.passages:
-            record = {
-                "id": p.id,
-                "document": p.document.title,
-                "document_id": p.document.id,
-                "speaker": p.document.speaker,
-                "date": p.document.date,
-                "section": p.section,
-                "text": p.text,
-                "file": p.document.path,
-                "line": p.line,
-            }
-            stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+        for original in corpus.passages:
+            # Each published passage, then its translations (`original_id` names the passage).
+            for p in (original, *corpus.translations_of(original)):
+                record = {
+                    "id": p.id,
+                    "document": p.document.title,
+                    "document_id": p.document.id,
+                    "speaker": p.document.speaker,
+                    "date": p.document.date,
+                    "section": p.section,
+                    "text": p.text,
+                    "language": p.document.language,
+                    "original_id": None if p is original else original.id,
+                    "file": p.document.path,
+                    "line": p.line,
+                }
+                stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
         return 0
     for document in corpus.documents:
         sections = [s for s in corpus.sections if s.document is document]
@@ -125,8 +144,16 @@ def cmd_content(corpus: Corpus, as_json: bool, stdout: TextIO) -> int:
         stdout.write(f"  {len(sections)} sections, {count} passages\n")
         for number, section in enumerate(sections, start=1):
             stdout.write(f"  {number}. [{len(section.passages)}] {section.title}\n")
+        first = sections[0].passages[0]
+        for translation in corpus.translations_of(first):
+            kind = translation.document
+            stdout.write(
+                f"  translation ({kind.language}): {kind.path}: «{kind.title}», {count} passages aligned\n"
+            )
     total = len(corpus.passages)
-    summary = f"{len(corpus.documents)} documents, {len(corpus.sections)} sections, {total} passages"
+    documents = len(corpus.documents)
+    plural = "s" if documents != 1 else ""
+    summary = f"{documents} document{plural}, {len(corpus.sections)} sections, {total} passages"
     stdout.write(f"OK: {summary}\n")
     return 0
 

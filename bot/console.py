@@ -67,6 +67,8 @@ class Console:
             self._topics(rest.strip())
         elif command in ("/more", "/next"):
             self._more()
+        elif command == "/original":
+            self._original()
         elif self._picking_topic and line.isdigit():
             self._topics(line)
         else:
@@ -77,6 +79,9 @@ class Console:
         self._picking_topic = False
         self._page = None
         self._answer = self.service.ask(question)
+        if self._answer.language in ("uk", "ru"):
+            # Someone who asks in Ukrainian or Russian gets the Ukrainian interface from now on.
+            self.lang = "uk"
         self._rank = 0
         self._say(self.replies.answer(self._answer, self.lang, key="console"))
 
@@ -93,6 +98,16 @@ class Console:
             return
         self._rank += 1
         self._say(self.replies.answer(self._answer, self.lang, self._rank, key="console"))
+
+    def _original(self) -> None:
+        """Show the published original of the passage on screen (the console's "Original" button)."""
+        passage = self._page
+        if passage is None and self._answer is not None and self._rank < len(self._answer.answers):
+            passage = self.service.passage(self._answer.answers[self._rank].passage.id)
+        if passage is None:
+            self._write(t(self.lang, "no_question"))
+            return
+        self._say(self.replies.in_language(passage, passage.document.language, self.lang))
 
     def _topics(self, choice: str) -> None:
         sections = self.service.sections

@@ -14,11 +14,12 @@ from typing import Literal
 
 from bot.service import MAX_QUESTION_CHARS, Answer, AnswerService
 from bot.texts import Lang, t
-from index.analysis import Analyzer, refers_back
+from index.analysis import Analyzer, SlavicAnalyzer, refers_back
 from index.content import Document, Passage, Section
+from index.language import question_script, to_cyrillic
 
 Style = Literal["plain", "bold", "italic"]
-Action = Literal["more", "page", "topic", "example", "vote", "topics"]
+Action = Literal["more", "page", "topic", "example", "vote", "topics", "version"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +100,11 @@ def reply_language(answer: Answer, lang: Lang) -> Lang:
     return "uk" if answer.language in ("uk", "ru") else lang
 
 
+def text_language(answer: Answer) -> str:
+    """Return the language of the text to show: Ukrainian for Ukrainian or Russian questions."""
+    return "uk" if answer.language in ("uk", "ru") else "en"
+
+
 class AnswerCache:
     """Remember recent answers in memory under short random keys, for "another answer".
 
@@ -129,11 +135,34 @@ class Replies:
     def __init__(self, service: AnswerService, consular_url: str | None = None) -> None:
         self.service = service
         self.consular_url = consular_url
+        self._slavic = SlavicAnalyzer()
+
+    def version(self, passage: Passage, language: str) -> Passage:
+        """Return the passage as translated into `language`, or the published text if it is not."""
+        if passage.document.language == language:
+            return passage
+        for translation in self.service.corpus.translations_of(passage):
+            if translation.document.language == language:
+                return translation
+        return passage
+
+    def shown(self, answer: Answer, rank: int = 0) -> Passage | None:
+        """Return the passage a reader of this answer is shown at `rank`: translated or published."""
+        if rank >= len(answer.answers):
+            return None
+        current = self.service.passage(answer.answers[rank].passage.id)
+        return self.version(current, text_language(answer)) if current is not None else None
+
+    def _document(self, document: Document, lang: Lang) -> Document:
+        """Return the document's translation into the interface language, if there is one."""
+        first = next((p for p in self.service.corpus.passages if p.document is document), None)
+        return self.version(first, lang).document if first is not None else document
 
     def start(self, lang: Lang) -> Reply:
         """Say what the bot knows, how to ask, and offer example questions."""
         spans: list[Span] = [Span(t(lang, "start") + "\n")]
-        for document in self.service.documents:
+        for original in self.service.documents:
+            document = self._document(original, lang)
             byline = f" — {document.speaker}, {document.date}\n"
             spans += [Span("• "), Span(document.title, "bold"), Span(byline)]
         spans.append(Span("\n" + t(lang, "how_to_ask")))
@@ -157,12 +186,15 @@ class Replies:
     def about(self, lang: Lang) -> Reply:
         """Name the sources: title, speaker and role, date, publication."""
         spans: list[Span] = [Span(t(lang, "about") + "\n")]
-        for document in self.service.documents:
+        for original in self.service.documents:
+            document = self._document(original, lang)
             spans += [Span("\n"), Span(document.title, "bold"), Span("\n")]
             who = f"{document.speaker}, {document.role}" if document.role else document.speaker
             spans.append(Span(f"{who}\n{document.date}"))
             if document.published:
                 spans.append(Span(f"\n{document.published}"))
+            if document is not original:
+                spans.append(Span("\n" + (document.note or t(lang, "translation_note")), "italic"))
             spans.append(Span("\n"))
         return Reply(tuple(spans))
 
@@ -171,21 +203,22 @@ class Replies:
         spans: list[Span] = [Span(t(lang, "topics") + "\n")]
         buttons: list[tuple[Button, ...]] = []
         for number, section in enumerate(self.service.sections, start=1):
-            spans.append(Span(f"\n{number}. {section.title}"))
-            label = section.title if len(section.title) <= 60 else section.title[:57].rstrip() + "…"
+            title = self.version(section.passages[0], lang).section
+            spans.append(Span(f"\n{number}. {title}"))
+            label = title if len(title) <= 60 else title[:57].rstrip() + "…"
             buttons.append((Button(f"{number}. {label}", "topic", (section.id,)),))
         return Reply(tuple(spans), tuple(buttons))
 
     def passage(self, passage: Passage, lang: Lang) -> Reply:
-        """Show a passage while browsing a section, with paging buttons."""
+        """Show a passage while browsing a section, in the interface language, with paging buttons."""
         section = self.service.corpus.section_of(passage)
-        total = len(section.passages)
+        shown = self.version(passage, lang)
         spans: list[Span] = [
             Span(f"{t(lang, 'section')}: ", "bold"),
-            Span(section.title, "italic"),
-            Span("\n\n" + passage.text + "\n\n"),
-            *source_spans(passage.document, lang),
-            Span("\n" + t(lang, "passage_of", n=passage.position + 1, total=total)),
+            Span(shown.section, "italic"),
+            Span("\n\n" + shown.text + "\n\n"),
+            *self._source(shown, passage, lang),
+            Span("\n" + t(lang, "passage_of", n=passage.position + 1, total=len(section.passages))),
         ]
         before, after = self.service.corpus.neighbours(passage)
         row: list[Button] = []
@@ -193,11 +226,25 @@ class Replies:
             row.append(Button(t(lang, "btn_prev"), "page", (before.id,)))
         if after is not None:
             row.append(Button(t(lang, "btn_next"), "page", (after.id,)))
-        return Reply(tuple(spans), (tuple(row),) if row else ())
+        buttons = [tuple(row)] if row else []
+        buttons += self._switch(shown, passage, lang)
+        return Reply(tuple(spans), tuple(buttons))
+
+    def in_language(self, passage: Passage, language: str, lang: Lang) -> Reply:
+        """Show one passage in another language (the published original, or back to the translation)."""
+        shown = self.version(passage, language)
+        spans: list[Span] = [
+            Span(f"{t(lang, 'section')}: ", "bold"),
+            Span(shown.section, "italic"),
+            Span("\n\n" + shown.text + "\n\n"),
+            *self._source(shown, passage, lang),
+        ]
+        return Reply(tuple(spans), tuple(self._switch(shown, passage, lang, back=True)))
 
     def answer(self, answer: Answer, lang: Lang, rank: int = 0, key: str | None = None) -> Reply:
         """Show hit number `rank` of an answered question, or the decline.
 
+        A question in Ukrainian or Russian is shown the Ukrainian translation where one exists.
         `key` names the answer in the adapter's AnswerCache, for the "another answer" button.
         """
         lang = reply_language(answer, lang)
@@ -207,29 +254,61 @@ class Replies:
             return Reply(_text(t(lang, "no_more")))
         hit = answer.answers[rank]
         current = self.service.passage(hit.passage.id)
-        if current is None:
+        shown = self.shown(answer, rank)
+        if current is None or shown is None:
             # Asked before a /reload that removed or changed this passage.
             return Reply(_text(t(lang, "expired")))
-        spans: list[Span] = [Span(f"{t(lang, 'section')}: ", "bold"), Span(hit.passage.section, "italic")]
+        spans: list[Span] = [Span(f"{t(lang, 'section')}: ", "bold"), Span(shown.section, "italic")]
         spans.append(Span("\n\n"))
         before, _ = self.service.corpus.neighbours(current)
-        if before is not None and refers_back(hit.passage.text):
+        if before is not None and refers_back(current.text):
             # The passage leans on the paragraph before it; show that first, set apart.
-            spans.append(Span(f"[…] {before.text}\n\n", "italic"))
-        index = self.service.index
-        spans += highlight(hit.passage.text, hit.matched, index.analyzer, index.variants)
+            spans.append(Span(f"[…] {self.version(before, shown.document.language).text}\n\n", "italic"))
+        if shown is current:
+            index = self.service.index
+            spans += highlight(shown.text, hit.matched, index.analyzer, index.variants)
+        else:
+            spans += highlight(shown.text, self._slavic_terms(answer), self._slavic)
         spans.append(Span("\n\n"))
-        spans += source_spans(hit.passage.document, lang)
-        if answer.corrections and rank == 0:
+        spans += self._source(shown, current, lang)
+        if answer.corrections and rank == 0 and shown is current:
             words = ", ".join(f"{typed} → {known}" for typed, known in answer.corrections)
             spans.append(Span("\n" + t(lang, "spelling", words=words)))
         if len(answer.answers) > 1:
             spans.append(Span("\n" + t(lang, "answer_of", n=rank + 1, total=len(answer.answers))))
-        row = [Button("👍", "vote", (hit.passage.id, "1")), Button("👎", "vote", (hit.passage.id, "0"))]
-        buttons = [tuple(row)]
+        row = [Button("👍", "vote", (current.id, "1")), Button("👎", "vote", (current.id, "0"))]
+        buttons = [tuple(row), *self._switch(shown, current, lang)]
         if rank + 1 < len(answer.answers) and key is not None:
             buttons.insert(0, (Button(t(lang, "btn_more"), "more", (key, str(rank + 1))),))
         return Reply(tuple(spans), tuple(buttons))
+
+    def _source(self, shown: Passage, original: Passage, lang: Lang) -> list[Span]:
+        """Return the source line, and for a translation the note that it is one."""
+        spans = source_spans(shown.document, lang)
+        if shown is not original:
+            note = shown.document.note or t(lang, "translation_note")
+            spans.append(Span("\n" + note + " " + t(lang, "original_offer"), "italic"))
+        return spans
+
+    def _switch(
+        self, shown: Passage, original: Passage, lang: Lang, back: bool = False
+    ) -> list[tuple[Button, ...]]:
+        """Offer the published original under a translation; with `back`, the translation under it."""
+        if shown is not original:
+            return [(Button(t(lang, "btn_original"), "version", (original.id, original.document.language)),)]
+        translations = self.service.corpus.translations_of(original)
+        if back and translations:
+            preferred = self.version(original, lang)
+            language = (preferred if preferred is not original else translations[0]).document.language
+            return [(Button(t(lang, "btn_translation"), "version", (original.id, language)),)]
+        return []
+
+    def _slavic_terms(self, answer: Answer) -> list[str]:
+        """Return the question's terms as the Ukrainian-Russian analyzer reads them, to bold them."""
+        question = answer.question
+        if question_script(question) != "cyrillic":
+            question = to_cyrillic(question, answer.language)
+        return self._slavic.terms(question)
 
     def decline(self, answer: Answer, lang: Lang) -> Reply:
         """Say kindly that the texts do not answer this, and what they do answer."""

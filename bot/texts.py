@@ -27,6 +27,7 @@ EN: dict[str, str] = {
         "Type a question and press Enter.\n"
         "/topics: list the sections (then type a number to open one)\n"
         "/more: the next answer to your last question\n"
+        "/original: the published English text of a translated passage\n"
         "/about: where the texts come from\n/help: this message\n/quit: leave"
     ),
     "about": "Source of the answers:",
@@ -71,6 +72,10 @@ EN: dict[str, str] = {
     "btn_next": "Next »",
     "btn_prev": "« Back",
     "btn_topics": "Topics",
+    "btn_original": "Original (English)",
+    "btn_translation": "Translation",
+    "translation_note": "Unofficial translation of the published text.",
+    "original_offer": "The published original: the button below.",
     "thanks": "Thank you for the feedback!",
     "slow_down": "You are sending messages too fast. Please wait a few seconds and ask again.",
     "pick_topic": "Type a section number from 1 to {n}.",
@@ -115,12 +120,14 @@ UK: dict[str, str] = {
     "examples": "Спробуйте:",
     "help": (
         "Надішліть запитання повідомленням, і я відповім уривком тексту, його розділом і джерелом. "
-        "Тексти опубліковано англійською, тож уривки наводжу англійською.\n\n"
+        "Тексти опубліковано англійською; на запитання українською чи російською я відповідаю "
+        "неофіційним українським перекладом, а оригінал показує кнопка.\n\n"
         "/topics: розділи\n/about: звідки тексти\n/help: ця довідка"
     ),
     "help_console": (
         "Введіть запитання і натисніть Enter.\n"
         "/topics: розділи (далі введіть номер)\n/more: наступна відповідь\n"
+        "/original: опублікований англійський текст перекладеного уривка\n"
         "/about: звідки тексти\n/help: ця довідка\n/quit: вийти"
     ),
     "about": "Джерело відповідей:",
@@ -165,6 +172,10 @@ UK: dict[str, str] = {
     "btn_next": "Далі »",
     "btn_prev": "« Назад",
     "btn_topics": "Розділи",
+    "btn_original": "Оригінал (англійською)",
+    "btn_translation": "Українською",
+    "translation_note": "Неофіційний переклад опублікованого тексту.",
+    "original_offer": "Опублікований оригінал: кнопка нижче.",
     "thanks": "Дякуємо за відгук!",
     "slow_down": "Ви надсилаєте повідомлення надто часто. Зачекайте кілька секунд і спробуйте ще раз.",
     "pick_topic": "Введіть номер розділу від 1 до {n}.",
@@ -200,8 +211,13 @@ _TEXTS: dict[Lang, dict[str, str]] = {"en": EN, "uk": UK}
 
 
 def lang_of(language_code: str | None) -> Lang:
-    """Return 'uk' for a Ukrainian Telegram language code and 'en' for anything else."""
-    return "uk" if (language_code or "").lower().startswith("uk") else "en"
+    """Return 'uk' for a Ukrainian or Russian Telegram language code and 'en' for anything else.
+
+    Russian-speaking users in Kazakhstan read Ukrainian far more easily than English, and an
+    Embassy of Ukraine speaks Ukrainian to its people: there is no Russian interface.
+    """
+    code = (language_code or "").lower()
+    return "uk" if code.startswith(("uk", "ru")) else "en"
 
 
 def t(lang: Lang, key: str, **values: object) -> str:

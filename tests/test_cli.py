@@ -74,15 +74,42 @@ def test_content_lists_the_seven_sections() -> None:
     result = run("content")
     assert result.returncode == 0, result.stderr
     assert "7 sections, 46 passages" in result.stdout
-    assert "OK: 1 documents, 7 sections, 46 passages" in result.stdout
+    assert "OK: 1 document, 7 sections, 46 passages" in result.stdout
+    assert "translation (uk): " in result.stdout and "46 passages aligned" in result.stdout
 
 
 def test_content_json_prints_every_passage() -> None:
     result = run("content", "--json")
     records = [json.loads(line) for line in result.stdout.splitlines()]
-    assert len(records) == 46
-    assert {"id", "document", "speaker", "date", "section", "text"} <= set(records[0])
-    assert len({r["id"] for r in records}) == 46
+    originals = [r for r in records if r["original_id"] is None]
+    translations = [r for r in records if r["original_id"] is not None]
+    assert len(originals) == len(translations) == 46
+    assert {"id", "document", "speaker", "date", "section", "text", "language", "line"} <= set(records[0])
+    assert len({r["id"] for r in records}) == 92
+    assert {r["language"] for r in translations} == {"uk"}
+    assert all(r["id"] == f"{r['original_id']}-uk" for r in translations)
+    assert {r["original_id"] for r in translations} == {r["id"] for r in originals}
+
+
+def test_a_ukrainian_question_is_answered_in_ukrainian_with_the_original_beside_it() -> None:
+    result = run("ask", "--json", "Скільки українців живе в Казахстані?")
+    answer = json.loads(result.stdout)
+    best = answer["results"][0]
+    assert answer["answered"] and answer["language"] == "uk"
+    assert best["language"] == "uk" and "373 тисячі" in best["text"]
+    assert best["original"]["language"] == "en" and "373 thousand" in best["original"]["text"]
+    assert best["section"].startswith("Якою є нині траєкторія")
+    text = run("ask", "Скільки українців живе в Казахстані?").stdout
+    assert "373 тисячі" in text and "Неофіційний переклад" in text and "[Оригінал (англійською)]" in text
+    english = json.loads(run("ask", "--json", "How many Ukrainians live in Kazakhstan?").stdout)
+    assert "original" not in english["results"][0] and "373 thousand" in english["results"][0]["text"]
+
+
+def test_console_original_shows_the_published_text() -> None:
+    result = run("console", stdin="Скільки українців живе в Казахстані?\n/original\n")
+    out = result.stdout
+    assert out.index("373 тисячі") < out.index("Currently, Kazakhstan is home to almost 373 thousand")
+    assert "[Українською]" in out
 
 
 def test_console_piped_session() -> None:

@@ -238,13 +238,53 @@ async def test_ukrainian_user_gets_ukrainian_texts_and_answers_to_ukrainian_ques
     await ask(fake, TARAS, "Хто виграв чемпіонат світу з футболу 2022 року?")
     start, answer, decline = fake.sent(TARAS["id"])
     assert start.plain.startswith("Вітаю!") and start.buttons[-1][0] == "Розділи"
-    # The passage is the English text; its labels are Ukrainian.
-    assert answer.plain.startswith("Розділ: ") and "373 thousand ethnic Ukrainians" in answer.plain
-    assert "\n\nДжерело: «DESPITE THE DISTANCE" in answer.plain
+    assert "ПОПРИ ВІДСТАНЬ МІЖ НАШИМИ СТОЛИЦЯМИ" in start.plain  # the document's title in Ukrainian
+    # The Ukrainian translation of the passage, labelled as one, with the published original a press away.
+    assert answer.plain.startswith("Розділ: Якою є нині траєкторія") and "373 тисячі" in answer.plain
+    assert "\n\nДжерело: «ПОПРИ ВІДСТАНЬ" in answer.plain and "Неофіційний переклад" in answer.plain
     assert "Section" not in answer.plain and "Source" not in answer.plain
+    assert "<b>українців</b>" in answer.html and "<b>Казахстані</b>" in answer.html
     assert ("👍", answer.data("👍")) in answer.buttons
+    fake.press(TARAS, fake.message(answer), answer.data("Оригінал (англійською)"))
+    (original,) = await fake.replies(TARAS["id"], 1, "editMessageText")
+    assert "Currently, Kazakhstan is home to almost 373 thousand ethnic Ukrainians" in original.plain
+    assert "Джерело: «DESPITE THE DISTANCE" in original.plain and "Неофіційний" not in original.plain
+    fake.press(TARAS, fake.message(original), original.data("Українською"))
+    back = (await fake.replies(TARAS["id"], 2, "editMessageText"))[1]
+    assert "373 тисячі" in back.plain
     assert "не знайшов" in decline.plain and "/topics" in decline.plain
     assert "Джерело" not in decline.plain and decline.buttons == [("Розділи", "ts")]
+
+
+async def test_russian_speaking_user_gets_the_ukrainian_interface_and_translation(tg: RunningBot) -> None:
+    fake = tg.fake
+    ivan = user(503456789, "Иван", "Коваль", "ivan_k", lang="ru")
+    await ask(fake, ivan, "/topics")
+    await ask(fake, ivan, "Сколько украинцев живёт в Казахстане?")
+    topics, answer = fake.sent(ivan["id"])
+    assert topics.plain.startswith("Розділи текстів") and "Якою є нині траєкторія" in topics.plain
+    assert answer.plain.startswith("Розділ: ") and "Неофіційний переклад" in answer.plain
+    assert "373 тисячі" in answer.plain
+
+
+async def test_english_question_from_ukrainian_user_gets_the_english_passage(tg: RunningBot) -> None:
+    fake = tg.fake
+    await ask(fake, TARAS, "How many ethnic Ukrainians live in Kazakhstan?")
+    (answer,) = fake.sent(TARAS["id"])
+    assert "373 thousand ethnic Ukrainians" in answer.plain and "Неофіційний" not in answer.plain
+    assert answer.plain.startswith("Розділ: ")  # the interface stays the user's
+    assert "Оригінал (англійською)" not in dict(answer.buttons)
+
+
+async def test_a_forged_language_button_has_expired(tg: RunningBot) -> None:
+    fake = tg.fake
+    await ask(fake, TARAS, "Скільки українців живе в Казахстані?")
+    (answer,) = fake.sent(TARAS["id"])
+    for data in ("vr:pdeadbeef0000:en", "vr:" + "x" * 70 + ":en", "vr:p6aea8239f64e:EN!"):
+        query_id = fake.press(TARAS, fake.message(answer), data)
+        reply = await fake.answered(query_id)
+        assert "застаріла" in (reply.params.get("text") or "")
+    assert not fake.sent(TARAS["id"], "editMessageText")
 
 
 async def test_russian_question_from_english_user_is_answered_with_ukrainian_labels(
@@ -253,8 +293,8 @@ async def test_russian_question_from_english_user_is_answered_with_ukrainian_lab
     fake = tg.fake
     await ask(fake, OLENA, "Сколько украинцев живёт в Казахстане?")
     (reply,) = fake.sent(OLENA["id"])
-    assert reply.plain.startswith("Розділ: ") and "373 thousand ethnic Ukrainians" in reply.plain
-    assert "\n\nДжерело: «DESPITE THE DISTANCE" in reply.plain
+    assert reply.plain.startswith("Розділ: ") and "373 тисячі" in reply.plain
+    assert "\n\nДжерело: «ПОПРИ ВІДСТАНЬ" in reply.plain
     assert "Section" not in reply.plain and "Source" not in reply.plain
     assert ("👍", reply.data("👍")) in reply.buttons and "Another answer" not in dict(reply.buttons)
 
@@ -265,7 +305,7 @@ async def test_russian_question_from_english_user_is_answered_with_ukrainian_lab
     await ask(fake, OLENA, question)
     several = fake.sent(OLENA["id"])[1]
     assert several.plain.startswith("Розділ: ") and f"Відповідь 1 з {total}" in several.plain
-    assert [label for label, _ in several.buttons] == ["Інша відповідь", "👍", "👎"]
+    assert [label for label, _ in several.buttons] == ["Інша відповідь", "👍", "👎", "Оригінал (англійською)"]
     fake.press(OLENA, fake.message(several), several.data("Інша відповідь"))
     (edit,) = await fake.replies(OLENA["id"], 1, "editMessageText")
     assert edit.plain.startswith("Розділ: ") and f"Відповідь 2 з {total}" in edit.plain

@@ -1,4 +1,7 @@
-"""Button presses: another answer, paging, topics, examples, votes; anything else has expired."""
+"""Button presses: another answer, paging, topics, examples, votes, original or translation.
+
+Anything else has expired.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +15,15 @@ from bot.replies import AnswerCache, Replies
 from bot.service import AnswerService
 from bot.stats import Stats
 from bot.telegram.common import answer_reply, show
-from bot.telegram.render import ExampleData, MoreData, PageData, TopicData, TopicsData, VoteData
+from bot.telegram.render import (
+    ExampleData,
+    MoreData,
+    PageData,
+    TopicData,
+    TopicsData,
+    VersionData,
+    VoteData,
+)
 from bot.texts import Lang, t
 
 
@@ -38,6 +49,22 @@ async def page(
         return
     await query.answer()
     await show(query, replies.passage(passage, lang), edit=True)
+
+
+async def version(
+    query: CallbackQuery,
+    callback_data: VersionData,
+    answer_service: AnswerService,
+    replies: Replies,
+    lang: Lang,
+) -> None:
+    """Show the published original of a translated passage, or its translation, in place."""
+    passage = answer_service.passage(callback_data.pid)
+    if passage is None:
+        await expired(query, lang)
+        return
+    await query.answer()
+    await show(query, replies.in_language(passage, callback_data.lang, lang), edit=True)
 
 
 async def topic(
@@ -130,5 +157,6 @@ def build_router() -> Router:
     router.callback_query.register(topics, TopicsData.filter())
     router.callback_query.register(example, ExampleData.filter())
     router.callback_query.register(vote, VoteData.filter())
+    router.callback_query.register(version, VersionData.filter())
     router.callback_query.register(expired)
     return router

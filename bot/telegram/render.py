@@ -55,6 +55,13 @@ class TopicsData(CallbackData, prefix="ts"):
     """List the sections."""
 
 
+class VersionData(CallbackData, prefix="vr"):
+    """Show a passage in a language: its published original or its translation."""
+
+    pid: str = Field(min_length=1, max_length=40)
+    lang: str = Field(min_length=2, max_length=8, pattern=r"^[a-z-]+$")
+
+
 def pack(button: Button) -> str:
     """Return the callback data of a button."""
     args = button.args
@@ -72,6 +79,8 @@ def pack(button: Button) -> str:
             data = VoteData(pid=args[0], up=args[1] == "1")
         case "topics":
             data = TopicsData()
+        case "version":
+            data = VersionData(pid=args[0], lang=args[1])
         case _:
             assert_never(button.action)
     return data.pack()
