@@ -83,7 +83,7 @@ EN: dict[str, str] = {
     "medicine, public diplomacy and the Ukrainian diaspora",
     # Telegram adapter
     "unknown_command": "I don't know this command. Send me a question, or see /help.",
-    "ask_usage": "Write the question after the command, e.g. /ask What is the Nazovni platform?",
+    "ask_usage": "Write the question after the command, e.g. /ask How many generators did Kusto Group deliver?",
     "help_telegram": (
         "In a group, write /ask and your question, mention me, or reply to my message. "
         "In any chat, type @{bot} and a question to share an answer."
@@ -183,7 +183,7 @@ UK: dict[str, str] = {
     "публічну дипломатію та українську діаспору",
     # Telegram adapter
     "unknown_command": "Я не знаю такої команди. Надішліть запитання або перегляньте /help.",
-    "ask_usage": "Напишіть запитання після команди, наприклад /ask What is the Nazovni platform?",
+    "ask_usage": "Напишіть запитання після команди, наприклад /ask Що таке платформа Nazovni?",
     "help_telegram": (
         "У групі напишіть /ask і запитання, згадайте мене або дайте відповідь на моє повідомлення. "
         "У будь-якому чаті наберіть @{bot} і запитання, щоб поділитися відповіддю."

@@ -37,11 +37,9 @@ FEATURES: dict[str, Callable[[Evidence], float]] = {
     "bm25_margin": lambda e: e.bm25_margin,
     "non_en": _non_english,
     "translit": lambda e: 1.0 if e.translit else 0.0,
+    "translated": lambda e: 1.0 if e.translated else 0.0,
     "log_words": lambda e: math.log1p(e.words),
     "intent": lambda e: e.intent,
-    "sentence": lambda e: e.sentence,
-    "unknown_words": lambda e: float(min(e.unknown_words, 5)),
-    "intent_gap": lambda e: e.intent - e.cosine,
 }
 SEMANTIC_FEATURES = (
     "cosine",
@@ -52,10 +50,11 @@ SEMANTIC_FEATURES = (
     "unknown",
     "non_en",
     "translit",
+    "translated",
     "log_words",
     "intent",
 )
-LEXICAL_FEATURES = ("coverage", "unknown", "bm25_margin", "non_en", "log_words")
+LEXICAL_FEATURES = ("coverage", "unknown", "bm25_margin", "non_en", "translated", "log_words")
 
 
 class DecisionError(Exception):

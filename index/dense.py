@@ -37,8 +37,6 @@ class DenseScores:
     """Per passage: the mean of its best paragraph's cosine (any language) and its best sentence's."""
     mean: float
     std: float
-    sentence: NDArray[np.float32] | None = None
-    """Per passage: the cosine of its best sentence (or whole paragraph), in any language."""
 
 
 class DenseIndex:
@@ -94,7 +92,7 @@ class DenseIndex:
         paragraph = np.full(self.n_passages, -1.0, dtype=np.float32)
         np.maximum.at(paragraph, self.owners[self._whole], unit_cos[self._whole])
         cosine = ((paragraph + best) / 2).astype(np.float32)
-        return DenseScores(cosine, float(cosine.mean()), float(cosine.std()), best)
+        return DenseScores(cosine, float(cosine.mean()), float(cosine.std()))
 
 
 def write_bundled(dense: DenseIndex, content_dir: Path) -> Path:

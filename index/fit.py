@@ -112,9 +112,13 @@ class Observed:
     """The best passage answers the question (always False out of scope)."""
     intent: str | None
     """The nearest example message's intent."""
+    primary: bool = True
+    """Ranked as shipped; False for the copy ranked as if the texts had no translation."""
 
 
-def observe(index: HybridIndex, intents: IntentIndex, questions: Sequence[Question]) -> list[Observed]:
+def observe(
+    index: HybridIndex, intents: IntentIndex, questions: Sequence[Question], primary: bool = True
+) -> list[Observed]:
     """Rank every question and label it 1 where its best passage answers it."""
     out = []
     for question in questions:
@@ -124,7 +128,7 @@ def observe(index: HybridIndex, intents: IntentIndex, questions: Sequence[Questi
         right = bool(
             question.expect and ranking.hits and _norm(question.expect) in _norm(ranking.hits[0].passage.text)
         )
-        out.append(Observed(question, evidence, right, intent.name if intent else None))
+        out.append(Observed(question, evidence, right, intent.name if intent else None, primary))
     return out
 
 
@@ -146,21 +150,31 @@ def figures(observed: Sequence[Observed], answered: Sequence[bool]) -> dict[str,
 
 
 def cross_validate(observed: Sequence[Observed], names: Sequence[str]) -> dict[str, Any]:
-    """Return the figures of out-of-fold probabilities at several thresholds (the chosen one first)."""
-    order = np.random.default_rng(0).permutation(len(observed))
+    """Return the figures of out-of-fold probabilities at several thresholds (the chosen one first).
+
+    Both copies of a question (with and without translations) fall in the same fold; the
+    figures are those of the texts as shipped, and, apart, as if they had no translation.
+    """
+    questions = list(dict.fromkeys(o.question for o in observed))
+    fold_of = {q: i % FOLDS for i, q in enumerate(np.random.default_rng(0).permutation(len(questions)))}
+    fold_of = {questions[q]: fold for q, fold in fold_of.items()}
     probabilities = np.zeros(len(observed))
     for fold in range(FOLDS):
-        test = order[fold::FOLDS]
-        train = np.setdiff1d(order, test)
+        test = [i for i, o in enumerate(observed) if fold_of[o.question] == fold]
+        train = [i for i, o in enumerate(observed) if fold_of[o.question] != fold]
         model = fit_decision(
             names, [observed[i].evidence for i in train], [int(observed[i].right) for i in train], 0.5, L2
         )
         for i in test:
             probabilities[i] = model.probability(observed[i].evidence)
-    return {
-        f"threshold {threshold:.2f}": figures(observed, list(probabilities >= threshold))
-        for threshold in (THRESHOLD, 0.4, 0.5, 0.7)
-    }
+    report: dict[str, Any] = {}
+    for label, keep in (("", True), ("without translations, uk/ru: ", False)):
+        chosen = [i for i, o in enumerate(observed) if o.primary == keep and (keep or _group(o) == "other")]
+        subset = [observed[i] for i in chosen]
+        for threshold in (THRESHOLD, 0.4, 0.5, 0.7):
+            answered = list(probabilities[chosen] >= threshold)
+            report[f"{label}threshold {threshold:.2f}"] = figures(subset, answered)
+    return report
 
 
 def fit_mode(observed: Sequence[Observed], names: Sequence[str]) -> tuple[Decision, dict[str, Any]]:
@@ -218,12 +232,20 @@ def fit(content_dir: Path, train: Sequence[Path]) -> tuple[Calibration, dict[str
     report["fusion_weight"] = [weight, weight_other]
 
     observed = observe(HybridIndex(lexical, dense, weight, translated, weight_other), intents, questions)
+    # The same Ukrainian and Russian questions as if the texts had no translation, so that a
+    # document without one is still judged sensibly.
+    bare = [q for q in questions if detect_language(q.q) in ("uk", "ru")]
+    untranslated = DenseIndex(replace(corpus, translations={}), embedder, content_dir)
+    observed += observe(
+        HybridIndex(lexical, untranslated, weight, (), weight_other), intents, bare, primary=False
+    )
     semantic, report["semantic_cv"] = fit_mode(observed, SEMANTIC_FEATURES)
     intent_similarity = fit_intent_threshold(observed, semantic)
 
     lexical_observed = observe(
         HybridIndex(lexical, None, translated=translated), IntentIndex(None), questions
     )
+    lexical_observed += observe(HybridIndex(lexical, None), IntentIndex(None), bare, primary=False)
     lexical_decision, report["lexical_cv"] = fit_mode(lexical_observed, LEXICAL_FEATURES)
     calibration = Calibration(
         weight, weight_other, semantic, lexical_decision, intent_similarity, embedder.signature

@@ -44,10 +44,8 @@ class Evidence:
     """How far the best cosine stands above the mean cosine of all passages, in standard deviations."""
     intent: float = 0.0
     """Similarity to the nearest example of small talk or a consular matter."""
-    sentence: float = 0.0
-    """Cosine of the best passage's best sentence."""
-    unknown_words: int = 0
-    """Words of the question that no passage has (after spelling tolerance)."""
+    translated: bool = False
+    """A Ukrainian or Russian question with a translation of the best passage to match it against."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,19 +146,14 @@ class HybridIndex:
 
         return coverage
 
-    def _translated_unknown(self, question: str, language: str) -> tuple[float, int]:
-        """Return the share of a Ukrainian or Russian question's weight in words no translation has.
-
-        Also return how many such words there are.
-        """
+    def _translated_unknown(self, question: str, language: str) -> float:
+        """Return the share of a Ukrainian or Russian question's weight in words no translation has."""
         text = question if question_script(question) == "cyrillic" else to_cyrillic(question, language)
-        found = []
+        shares = []
         for translated in self.translated:
-            index = translated.index
-            terms, _ = index.query_terms(text)
-            share = index.unknown_share(terms) if terms else 0.0
-            found.append((share, sum(t not in index.engine for t in terms)))
-        return min(found)
+            terms, _ = translated.index.query_terms(text)
+            shares.append(translated.index.unknown_share(terms) if terms else 0.0)
+        return min(shares)
 
     def _translated_top(self, question: str, language: str, k: int) -> list[tuple[int, float]]:
         """Return original passage numbers ranked by rank-bm25 on their translations, best first."""
@@ -233,7 +226,7 @@ class HybridIndex:
             for i, score in bm25_top[:wanted]:
                 matched, share = coverage(i)
                 hits.append(Hit(lexical.corpus.passages[i], score, matched, bm25=score, coverage=share))
-            extra: list[tuple[float, float]] = [(0.0, 0.0)] * len(hits)
+            spreads = [0.0] * len(hits)
         else:
             dense = self.dense.scores(vector)
             order = np.argsort(-dense.cosine, kind="stable")[:CANDIDATES].tolist()
@@ -243,25 +236,24 @@ class HybridIndex:
                 matched, share = coverage(i)
                 scored.append((w * float(dense.cosine[i]) + (1 - w) * share, -i, matched, share))
             scored.sort(reverse=True)
-            hits, extra = [], []
+            hits, spreads = [], []
             for fused, neg, matched, share in scored[:wanted]:
                 cos = float(dense.cosine[-neg])
                 hits.append(
                     Hit(lexical.corpus.passages[-neg], fused, matched, bm25.get(-neg, 0.0), share, cos)
                 )
                 spread = (cos - dense.mean) / dense.std if dense.std > 0 else 0.0
-                sentence = float(dense.sentence[-neg]) if dense.sentence is not None else 0.0
-                extra.append((spread, sentence))
-        unknown, unknown_words = self._unknown(question, language, terms)
+                spreads.append(spread)
+        unknown = self._unknown(question, language, terms)
         common = Evidence(
             language=language,
             script=question_script(question),
             translit=question_script(question) == "latin" and language in ("uk", "ru"),
+            translated=language in ("uk", "ru") and bool(hits) and self._has_translation(hits[0].passage),
             words=len(_WORD.findall(question)),
             coverage=0.0,
             unknown=unknown,
             bm25_margin=0.0,
-            unknown_words=unknown_words,
         )
         evidence = tuple(
             replace(
@@ -270,8 +262,7 @@ class HybridIndex:
                 cosine=hit.cosine or 0.0,
                 margin=hit.score - (hits[j + 1].score if j + 1 < len(hits) else 0.0),
                 bm25_margin=_relative_gap(hit.bm25, hits[j + 1].bm25 if j + 1 < len(hits) else 0.0),
-                spread=extra[j][0],
-                sentence=extra[j][1],
+                spread=spreads[j],
             )
             for j, hit in enumerate(hits[:k])
         )
@@ -279,11 +270,15 @@ class HybridIndex:
             terms, corrections, tuple(hits[:k]), evidence[0] if evidence else common, vector, evidence
         )
 
-    def _unknown(self, question: str, language: str, terms: Sequence[str]) -> tuple[float, int]:
-        if language in ("uk", "ru") and self.translated:
-            return self._translated_unknown(question, language)
-        lexical = self.lexical
-        return (lexical.unknown_share(terms) if terms else 0.0), sum(t not in lexical.engine for t in terms)
+    def _has_translation(self, passage: Passage) -> bool:
+        return bool(self.translated) and bool(self.lexical.corpus.translations_of(passage))
+
+    def _unknown(self, question: str, language: str, terms: Sequence[str]) -> float:
+        """Return the share of the question's weight in words the texts in its language lack."""
+        if language in ("uk", "ru"):
+            # Without a translation there is no text in the question's language to find its words in.
+            return self._translated_unknown(question, language) if self.translated else 0.0
+        return self.lexical.unknown_share(terms) if terms else 0.0
 
 
 def _relative_gap(best: float, second: float) -> float:

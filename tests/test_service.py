@@ -242,3 +242,10 @@ def test_an_answer_from_before_a_reload_that_dropped_its_passage_has_expired(
     assert "expired" in reply.plain()
     fresh = Replies(service).answer(service.ask("How many generators did Kusto Group deliver?"), "en")
     assert "42 high-power" in fresh.plain()
+
+
+def test_every_example_question_offered_on_start_is_answered(service: AnswerService) -> None:
+    examples = Replies(service).examples()
+    assert examples
+    for question in examples:
+        assert service.ask(question).answered, question

@@ -53,7 +53,7 @@ async def test_reload_rereads_content_and_keeps_the_old_index_when_broken(
 
     (content / "broken.md").write_text("no header here\n", encoding="utf-8")
     fake.send(STAFF, "/reload")
-    fake.send(OLENA, "What is the Nazovni platform?")
+    fake.send(OLENA, "How does the Nazovni platform help Ukrainian exporters?")
     failed = (await fake.replies(STAFF["id"], 2))[1]
     assert failed.plain.startswith("Content NOT reloaded")
     assert "broken.md:1: no metadata header" in failed.plain

@@ -45,7 +45,7 @@ async def test_forged_or_stale_button_data_has_expired(tg: RunningBot, data: str
     assert not fake.sent(method="editMessageText") and not fake.sent(method="editMessageReplyMarkup")
     assert tg.stats.summary().votes == ()
     # And the bot carries on.
-    fake.send(OLENA, "What is the Nazovni platform?")
+    fake.send(OLENA, "How does the Nazovni platform help Ukrainian exporters?")
     assert "<b>Nazovni</b>" in (await fake.replies(OLENA["id"], 2))[1].html
 
 

@@ -15,8 +15,8 @@ STICKER = {"file_id": "s1", "file_unique_id": "u1", "type": "regular", "width": 
 async def test_group_chatter_is_ignored(tg: RunningBot) -> None:
     fake = tg.fake
     for text in (
-        "Hi all! What is the Nazovni platform?",
-        "/ask@other_helper_bot What is the Nazovni platform?",
+        "Hi all! How does the Nazovni platform help Ukrainian exporters?",
+        "/ask@other_helper_bot How does the Nazovni platform help Ukrainian exporters?",
         "/start@other_helper_bot",
         "@someone_else what about ambulances?",
         "email me at olena@example.com",
@@ -29,7 +29,8 @@ async def test_group_chatter_is_ignored(tg: RunningBot) -> None:
 
 async def test_mention_gets_an_answer_as_a_reply(tg: RunningBot) -> None:
     fake = tg.fake
-    asked = fake.send(OLENA, "@embassy_qa_test_bot what is the Nazovni platform?", chat=GROUP)
+    question = "@embassy_qa_test_bot how does the Nazovni platform help Ukrainian exporters?"
+    asked = fake.send(OLENA, question, chat=GROUP)
     (reply,) = await fake.replies(GROUP["id"])
     assert "<b>Nazovni</b>" in reply.html
     assert reply.params["reply_parameters"]["message_id"] == asked["message_id"]
@@ -51,14 +52,14 @@ async def test_bare_mention_asks_for_a_question(tg: RunningBot) -> None:
 
 async def test_reply_to_the_bot_gets_an_answer(tg: RunningBot) -> None:
     fake = tg.fake
-    fake.send(OLENA, "/ask What is the Nazovni platform?", chat=GROUP)
+    fake.send(OLENA, "/ask How does the Nazovni platform help Ukrainian exporters?", chat=GROUP)
     (first,) = await fake.replies(GROUP["id"])
     fake.send(PETRO, "And what about ambulances?", chat=GROUP, reply_to=fake.message(first))
     second = (await fake.replies(GROUP["id"], 2))[1]
     assert "<b>ambulance" in second.html
     # A reply to another user is chatter.
     other = fake.send(OLENA, "thanks", chat=GROUP)
-    fake.send(PETRO, "What is the Nazovni platform?", chat=GROUP, reply_to=other)
+    fake.send(PETRO, "How does the Nazovni platform help Ukrainian exporters?", chat=GROUP, reply_to=other)
     await tg.settle()
     assert len(fake.sent(GROUP["id"])) == 2
 

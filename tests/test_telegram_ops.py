@@ -12,7 +12,7 @@ from tests.fake_telegram import user
 
 OLENA = user(501234567, "Olena", "Petrenko", "olena_p")
 PETRO = user(503456789, "Petro", "Kovalenko", "petro_k")
-NAZOVNI = "What is the Nazovni platform?"
+NAZOVNI = "How does the Nazovni platform help Ukrainian exporters?"
 # Answered also with a number after it.
 DUAL_USE = "Did Kazakhstan ban the export of dual-use goods?"
 

@@ -47,7 +47,7 @@ async def test_webhook_checks_the_secret_token_and_answers(start_bot: StartBot) 
 
     assert await fake.deliver(message("What about ambulances?"), secret="wrong-secret") == 401
     assert await fake.deliver(message("What about ambulances?"), secret="") == 401
-    assert await fake.deliver(message("What is the Nazovni platform?")) == 200
+    assert await fake.deliver(message("How does the Nazovni platform help Ukrainian exporters?")) == 200
     (reply,) = await fake.replies(OLENA["id"])
     assert "<b>Nazovni</b>" in reply.html
     await tg.dispatcher["in_flight"].wait_idle(10)
