@@ -83,7 +83,7 @@ EN: dict[str, str] = {
     "medicine, public diplomacy and the Ukrainian diaspora",
     # Telegram adapter
     "unknown_command": "I don't know this command. Send me a question, or see /help.",
-    "ask_usage": "Write the question after the command, e.g. /ask How many generators did Kusto Group deliver?",
+    "ask_usage": "Write your question after the command, e.g. /ask What did Kusto Group deliver?",
     "help_telegram": (
         "In a group, write /ask and your question, mention me, or reply to my message. "
         "In any chat, type @{bot} and a question to share an answer."

@@ -75,7 +75,7 @@ async def test_ask_command_in_a_group(tg: RunningBot) -> None:
     by_message = {r.params["reply_parameters"]["message_id"]: r for r in replies}
     first, usage = by_message[question["message_id"]], by_message[bare["message_id"]]
     assert "Source:" in first.plain and "<b>Sunday</b>" in first.html
-    assert usage.plain.startswith("Write the question after the command")
+    assert usage.plain.startswith("Write your question after the command")
 
 
 async def test_staff_commands_are_not_answered_in_groups(tg: RunningBot) -> None:
