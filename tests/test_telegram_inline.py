@@ -66,3 +66,12 @@ async def test_inline_decline_lists_nothing_and_offers_the_topics(tg: RunningBot
 async def test_inline_html_characters_are_safe(tg: RunningBot) -> None:
     answer = await tg.fake.answered(tg.fake.inline(OLENA, '<aid> & "Kazakhstan" humanitarian'))
     assert answer.ok
+
+
+async def test_inline_ukrainian_query_lists_the_translated_passage(tg: RunningBot) -> None:
+    fake = tg.fake
+    query_id = fake.inline(OLENA, "Скільки українців живе в Казахстані?")
+    call = await fake.answered(query_id)
+    first = call.params["results"][0]
+    assert first["title"].startswith("Якою є нині траєкторія")
+    assert "373 тисячі" in first["input_message_content"]["message_text"]

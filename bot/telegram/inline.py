@@ -57,12 +57,14 @@ async def inline(query: InlineQuery, answer_service: AnswerService, replies: Rep
         return
     for hit in answer.answers[:MAX_RESULTS]:
         # The reply for this one passage alone: its section, matched words in bold, its source.
-        single = html(replies.answer(replace(answer, hits=(hit,), offered=1, corrections=()), lang))
+        alone = replace(answer, hits=(hit,), offered=1, corrections=())
+        single = html(replies.answer(alone, lang))
+        shown = replies.shown(alone) or hit.passage  # the translation for a Ukrainian or Russian query
         results.append(
             InlineQueryResultArticle(
                 id=hit.passage.id,
-                title=_short(hit.passage.section, TITLE_CHARS),
-                description=_short(hit.passage.text, DESCRIPTION_CHARS),
+                title=_short(shown.section, TITLE_CHARS),
+                description=_short(shown.text, DESCRIPTION_CHARS),
                 input_message_content=InputTextMessageContent(message_text=single),
             )
         )
