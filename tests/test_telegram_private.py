@@ -261,11 +261,16 @@ async def test_russian_speaking_user_gets_the_ukrainian_interface_and_translatio
     fake = tg.fake
     ivan = user(503456789, "Иван", "Коваль", "ivan_k", lang="ru")
     await ask(fake, ivan, "/topics")
+    await ask(fake, ivan, "Скільки українців живе в Казахстані?")
     await ask(fake, ivan, "Сколько украинцев живёт в Казахстане?")
-    topics, answer = fake.sent(ivan["id"])
+    topics, ukrainian, russian = fake.sent(ivan["id"])
     assert topics.plain.startswith("Розділи текстів") and "Якою є нині траєкторія" in topics.plain
-    assert answer.plain.startswith("Розділ: ") and "Неофіційний переклад" in answer.plain
-    assert "373 тисячі" in answer.plain
+    for answer in (ukrainian, russian):
+        assert answer.plain.startswith("Розділ: ") and "Неофіційний переклад" in answer.plain
+        assert "373 тисячі" in answer.plain
+    fake.press(ivan, fake.message(russian), russian.data("Оригінал (англійською)"))
+    (original,) = await fake.replies(ivan["id"], 1, "editMessageText")
+    assert "373 thousand ethnic Ukrainians" in original.plain and original.plain.startswith("Розділ: ")
 
 
 async def test_english_question_from_ukrainian_user_gets_the_english_passage(tg: RunningBot) -> None:
