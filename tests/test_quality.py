@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from index.language import script_of
 from tests.conftest import make_settings
 
 DATA = Path(__file__).resolve().parent / "data"
+CONTENT = Path(__file__).resolve().parents[1] / "content"
 
 
 def _norm(text: str) -> str:
@@ -93,7 +95,7 @@ SETS = {
 }
 
 
-def test_print_every_figure(service: AnswerService, lexical: AnswerService) -> None:
+def test_print_every_figure(service: AnswerService, lexical: AnswerService, tmp_path: Path) -> None:
     lines = []
     for mode, svc in (("semantic", service), ("SEMANTIC=off", lexical)):
         for name, file in SETS.items():
@@ -110,6 +112,17 @@ def test_print_every_figure(service: AnswerService, lexical: AnswerService) -> N
             f = evaluate(swept, load(file))
             cells.append(f"{name} {f.answered_right:.3f} / {f.declined:.3f}")
         lines.append(f"  {threshold:.2f}: " + "; ".join(cells))
+    # What the Ukrainian translation adds: the same content without the .uk.md file.
+    bare = tmp_path / "content"
+    shutil.copytree(CONTENT, bare)
+    for path in bare.glob("*.uk.md"):
+        path.unlink()
+    lines.append("Without the Ukrainian translation:")
+    for mode in ("on", "off"):
+        untranslated = build_service(make_settings(content_dir=bare, semantic=mode))
+        for name in ("dev uk/ru", "held-out uk/ru"):
+            figures = evaluate(untranslated, load(SETS[name]))
+            lines.append(figures.line(f"  SEMANTIC={mode}: {name}"))
     print("\n" + "\n".join(lines))
     assert len(lines) >= 8
 
