@@ -36,6 +36,8 @@ class Console:
         self._answer: Answer | None = None
         self._rank = 0
         self._page: Passage | None = None
+        self._shown: Passage | None = None
+        """The passage on screen, for /original and /translation."""
         self._picking_topic = False
 
     def run(self) -> int:
@@ -67,8 +69,8 @@ class Console:
             self._topics(rest.strip())
         elif command in ("/more", "/next"):
             self._more()
-        elif command == "/original":
-            self._original()
+        elif command in ("/original", "/translation"):
+            self._switch(original=command == "/original")
         elif self._picking_topic and line.isdigit():
             self._topics(line)
         else:
@@ -83,7 +85,7 @@ class Console:
             # Someone who asks in Ukrainian or Russian gets the Ukrainian interface from now on.
             self.lang = "uk"
         self._rank = 0
-        self._say(self.replies.answer(self._answer, self.lang, key="console"))
+        self._show_answer()
 
     def _more(self) -> None:
         if self._page is not None:
@@ -97,21 +99,26 @@ class Console:
             self._write(t(self.lang, "no_question"))
             return
         self._rank += 1
-        self._say(self.replies.answer(self._answer, self.lang, self._rank, key="console"))
+        self._show_answer()
 
-    def _original(self) -> None:
-        """Show the published original of the passage on screen (the console's "Original" button)."""
-        passage = self._page
-        if passage is None and self._answer is not None and self._rank < len(self._answer.answers):
-            passage = self.service.passage(self._answer.answers[self._rank].passage.id)
+    def _switch(self, original: bool) -> None:
+        """Show the passage on screen as published, or translated (the console's language buttons)."""
+        passage = self._shown
         if passage is None:
-            self._write(t(self.lang, "no_question"))
+            self._write(t(self.lang, "no_passage"))
             return
-        self._say(self.replies.in_language(passage, passage.document.language, self.lang))
+        translations = self.service.corpus.translations_of(passage)
+        if original or not translations:
+            language = passage.document.language
+        else:
+            preferred = self.replies.version(passage, self.lang)
+            language = (preferred if preferred is not passage else translations[0]).document.language
+        self._say(self.replies.in_language(passage, language, self.lang))
 
     def _topics(self, choice: str) -> None:
         sections = self.service.sections
         if not choice:
+            self._shown = None
             self._say(self.replies.topics(self.lang))
             self._write(t(self.lang, "pick_topic", n=len(sections)))
             self._picking_topic = True
@@ -122,8 +129,14 @@ class Console:
         else:
             self._write(t(self.lang, "pick_topic", n=len(sections)))
 
+    def _show_answer(self) -> None:
+        assert self._answer is not None
+        on_screen = self._answer.answers[self._rank : self._rank + 1]
+        self._shown = self.service.passage(on_screen[0].passage.id) if on_screen else None
+        self._say(self.replies.answer(self._answer, self.lang, self._rank, key="console"))
+
     def _open(self, passage: Passage) -> None:
-        self._page = passage
+        self._page = self._shown = passage
         self._say(self.replies.passage(passage, self.lang))
 
     def _say(self, reply: Reply) -> None:

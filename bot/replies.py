@@ -239,7 +239,8 @@ class Replies:
             Span("\n\n" + shown.text + "\n\n"),
             *self._source(shown, passage, lang),
         ]
-        return Reply(tuple(spans), tuple(self._switch(shown, passage, lang, back=True)))
+        votes = (Button("👍", "vote", (passage.id, "1")), Button("👎", "vote", (passage.id, "0")))
+        return Reply(tuple(spans), (votes, *self._switch(shown, passage, lang, back=True)))
 
     def answer(self, answer: Answer, lang: Lang, rank: int = 0, key: str | None = None) -> Reply:
         """Show hit number `rank` of an answered question, or the decline.
@@ -286,21 +287,22 @@ class Replies:
         """Return the source line, and for a translation the note that it is one."""
         spans = source_spans(shown.document, lang)
         if shown is not original:
-            note = shown.document.note or t(lang, "translation_note")
-            spans.append(Span("\n" + note + " " + t(lang, "original_offer"), "italic"))
+            spans.append(Span("\n" + (shown.document.note or t(lang, "translation_note")), "italic"))
         return spans
 
     def _switch(
         self, shown: Passage, original: Passage, lang: Lang, back: bool = False
     ) -> list[tuple[Button, ...]]:
         """Offer the published original under a translation; with `back`, the translation under it."""
+        # The interface language rides along: whoever asked in Ukrainian keeps a Ukrainian interface.
         if shown is not original:
-            return [(Button(t(lang, "btn_original"), "version", (original.id, original.document.language)),)]
+            language = original.document.language
+            return [(Button(t(lang, "btn_original"), "version", (original.id, language, lang)),)]
         translations = self.service.corpus.translations_of(original)
         if back and translations:
             preferred = self.version(original, lang)
             language = (preferred if preferred is not original else translations[0]).document.language
-            return [(Button(t(lang, "btn_translation"), "version", (original.id, language)),)]
+            return [(Button(t(lang, "btn_translation"), "version", (original.id, language, lang)),)]
         return []
 
     def _slavic_terms(self, answer: Answer) -> list[str]:

@@ -27,7 +27,7 @@ EN: dict[str, str] = {
         "Type a question and press Enter.\n"
         "/topics: list the sections (then type a number to open one)\n"
         "/more: the next answer to your last question\n"
-        "/original: the published English text of a translated passage\n"
+        "/original, /translation: the passage on screen as published, or translated\n"
         "/about: where the texts come from\n/help: this message\n/quit: leave"
     ),
     "about": "Source of the answers:",
@@ -75,7 +75,7 @@ EN: dict[str, str] = {
     "btn_original": "Original (English)",
     "btn_translation": "Translation",
     "translation_note": "Unofficial translation of the published text.",
-    "original_offer": "The published original: the button below.",
+    "no_passage": "Ask a question or open a topic first; /original then shows the published text.",
     "thanks": "Thank you for the feedback!",
     "slow_down": "You are sending messages too fast. Please wait a few seconds and ask again.",
     "pick_topic": "Type a section number from 1 to {n}.",
@@ -127,7 +127,7 @@ UK: dict[str, str] = {
     "help_console": (
         "Введіть запитання і натисніть Enter.\n"
         "/topics: розділи (далі введіть номер)\n/more: наступна відповідь\n"
-        "/original: опублікований англійський текст перекладеного уривка\n"
+        "/original, /translation: уривок на екрані в оригіналі або в перекладі\n"
         "/about: звідки тексти\n/help: ця довідка\n/quit: вийти"
     ),
     "about": "Джерело відповідей:",
@@ -175,7 +175,7 @@ UK: dict[str, str] = {
     "btn_original": "Оригінал (англійською)",
     "btn_translation": "Українською",
     "translation_note": "Неофіційний переклад опублікованого тексту.",
-    "original_offer": "Опублікований оригінал: кнопка нижче.",
+    "no_passage": "Спершу поставте запитання або відкрийте розділ; /original покаже опублікований текст.",
     "thanks": "Дякуємо за відгук!",
     "slow_down": "Ви надсилаєте повідомлення надто часто. Зачекайте кілька секунд і спробуйте ще раз.",
     "pick_topic": "Введіть номер розділу від 1 до {n}.",

@@ -30,6 +30,7 @@ from pathlib import Path
 REQUIRED_KEYS = ("id", "title", "speaker", "date", "language")
 OPTIONAL_KEYS = ("role", "published", "kind", "examples", "translation_of", "note")
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
+_LANGUAGE_RE = re.compile(r"^[a-z]{2,3}$")
 _KEY_RE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s*:\s*(.*)$")
 
 
@@ -187,12 +188,26 @@ def load_corpus(directory: Path) -> Corpus:
         (translated if document.translation_of else parsed).append((document, sections))
     corpus = Corpus.from_documents(parsed)
     originals = {document.id: sections for document, sections in parsed}
+    languages: dict[tuple[str, str], str] = {}
+    by_id = {document.id: document for document, _ in parsed}
     for document, sections in translated:
+        line = _meta_line(document.path, "translation_of")
         if document.translation_of not in originals:
             raise ContentError(
                 document.path,
-                _meta_line(document.path, "translation_of"),
+                line,
                 f"translation_of names {document.translation_of!r}, but no original document has that id",
+            )
+        if document.language == by_id[document.translation_of].language:
+            raise ContentError(
+                document.path, line, f"a translation into {document.language}, the original's language"
+            )
+        other = languages.setdefault((document.translation_of, document.language), document.path)
+        if other != document.path:
+            raise ContentError(
+                document.path,
+                line,
+                f"a second {document.language} translation of {document.translation_of} ({other})",
             )
         for original, translation in align(originals[document.translation_of], sections, document.path):
             corpus.translations[original.id] = (*corpus.translations.get(original.id, ()), translation)
@@ -279,6 +294,10 @@ def _parse_header(path: Path, lines: list[str]) -> tuple[dict[str, str], dict[st
     for key in REQUIRED_KEYS:
         if not meta.get(key):
             raise ContentError(path, where.get(key, 1), f"metadata key {key!r} is missing or empty")
+    if not _LANGUAGE_RE.match(meta["language"]):
+        raise ContentError(
+            path, where["language"], "language must be a 2- or 3-letter lowercase code, e.g. en, uk, ru"
+        )
     if not _ID_RE.match(meta["id"]):
         raise ContentError(
             path, where["id"], "id must be 1-40 lowercase letters, digits or '-', e.g. faq-consular"

@@ -198,3 +198,32 @@ def test_a_translation_of_an_unknown_document_is_refused(tmp_path: Path) -> None
     with pytest.raises(ContentError, match="no original document has that id") as error:
         load_corpus(tmp_path)
     assert (error.value.path, error.value.line) == (str(path), 3)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda h: h.replace("language: uk", "language: uk_UA"),
+            "language must be a 2- or 3-letter lowercase code",
+        ),
+        (
+            lambda h: h.replace("language: uk", "language: en"),
+            "a translation into en, the original's language",
+        ),
+    ],
+)
+def test_a_translation_in_a_bad_language_is_refused(tmp_path: Path, change: object, message: str) -> None:
+    write(tmp_path, "faq.md", GOOD_HEADER + FAQ_BODY)
+    write(tmp_path, "faq.uk.md", change(TRANSLATION_HEADER) + FAQ_BODY)  # type: ignore[operator]
+    with pytest.raises(ContentError, match=re.escape(message)):
+        load_corpus(tmp_path)
+
+
+def test_a_second_translation_into_the_same_language_is_refused(tmp_path: Path) -> None:
+    write(tmp_path, "faq.md", GOOD_HEADER + FAQ_BODY)
+    write(tmp_path, "faq.uk.md", TRANSLATION_HEADER + FAQ_BODY)
+    path = write(tmp_path, "faq2.uk.md", TRANSLATION_HEADER.replace("id: faq-uk", "id: faq-uk2") + FAQ_BODY)
+    with pytest.raises(ContentError, match="a second uk translation of faq") as error:
+        load_corpus(tmp_path)
+    assert error.value.path == str(path)

@@ -303,6 +303,11 @@ async def test_russian_question_from_english_user_is_answered_with_ukrainian_lab
     assert "\n\nДжерело: «ПОПРИ ВІДСТАНЬ" in reply.plain
     assert "Section" not in reply.plain and "Source" not in reply.plain
     assert ("👍", reply.data("👍")) in reply.buttons and "Another answer" not in dict(reply.buttons)
+    # The published original keeps the Ukrainian interface of the question, not the app's English.
+    fake.press(OLENA, fake.message(reply), reply.data("Оригінал (англійською)"))
+    (original,) = await fake.replies(OLENA["id"], 1, "editMessageText")
+    assert original.plain.startswith("Розділ: What is the current trajectory")
+    assert [label for label, _ in original.buttons] == ["👍", "👎", "Українською"]
 
     # "Another answer" keeps the language of the question, not of the user's Telegram interface.
     question = "О чём международные медицинские партнёрства?"

@@ -64,7 +64,7 @@ async def version(
         await expired(query, lang)
         return
     await query.answer()
-    await show(query, replies.in_language(passage, callback_data.lang, lang), edit=True)
+    await show(query, replies.in_language(passage, callback_data.lang, callback_data.ui), edit=True)
 
 
 async def topic(

@@ -40,11 +40,12 @@ async def inline(query: InlineQuery, answer_service: AnswerService, replies: Rep
     if not text:
         for section in answer_service.sections[:MAX_RESULTS]:
             message = html(replies.section_first(section, lang))
+            first = replies.version(section.passages[0], lang)  # in the interface language if translated
             results.append(
                 InlineQueryResultArticle(
                     id=section.id,
-                    title=_short(section.title, TITLE_CHARS),
-                    description=_short(section.passages[0].text, DESCRIPTION_CHARS),
+                    title=_short(first.section, TITLE_CHARS),
+                    description=_short(first.text, DESCRIPTION_CHARS),
                     input_message_content=InputTextMessageContent(message_text=message),
                 )
             )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import assert_never
+from typing import Literal, assert_never
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
@@ -56,10 +56,11 @@ class TopicsData(CallbackData, prefix="ts"):
 
 
 class VersionData(CallbackData, prefix="vr"):
-    """Show a passage in a language: its published original or its translation."""
+    """Show a passage in a language (its published original or its translation), in interface `ui`."""
 
     pid: str = Field(min_length=1, max_length=40)
-    lang: str = Field(min_length=2, max_length=8, pattern=r"^[a-z-]+$")
+    lang: str = Field(min_length=2, max_length=3, pattern=r"^[a-z]+$")
+    ui: Literal["en", "uk"]
 
 
 def pack(button: Button) -> str:
@@ -80,7 +81,7 @@ def pack(button: Button) -> str:
         case "topics":
             data = TopicsData()
         case "version":
-            data = VersionData(pid=args[0], lang=args[1])
+            data = VersionData(pid=args[0], lang=args[1], ui="uk" if args[2] == "uk" else "en")
         case _:
             assert_never(button.action)
     return data.pack()
