@@ -318,6 +318,6 @@ async def test_russian_question_from_english_user_is_answered_with_ukrainian_lab
     assert several.plain.startswith("Розділ: ") and f"Відповідь 1 з {total}" in several.plain
     assert [label for label, _ in several.buttons] == ["Інша відповідь", "👍", "👎", "Оригінал (англійською)"]
     fake.press(OLENA, fake.message(several), several.data("Інша відповідь"))
-    (edit,) = await fake.replies(OLENA["id"], 1, "editMessageText")
+    edit = (await fake.replies(OLENA["id"], 2, "editMessageText"))[1]
     assert edit.plain.startswith("Розділ: ") and f"Відповідь 2 з {total}" in edit.plain
     assert "Source" not in edit.plain
