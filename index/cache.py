@@ -80,7 +80,13 @@ def save(engine: FastBM25, path: Path, fingerprint: str) -> None:
     arrays["format"] = np.array([FORMAT_VERSION], dtype=np.int64)
     arrays["stamp"] = _text(_stamp(engine.params, fingerprint))
     arrays["checksum"] = _text(_checksum(arrays))
+    save_arrays(path, arrays)
+
+
+def save_arrays(path: Path, arrays: dict[str, NDArray[np.generic]]) -> None:
+    """Write arrays as an .npz file atomically (no pickle), readable by this user only."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    # mkstemp creates the file 0600.
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:

@@ -10,17 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
-import tempfile
 import time
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
-from contextlib import suppress
 from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
 
+from index.cache import save_arrays
 from index.semantic import Embedder, Vectors
 
 FORMAT_VERSION = 1
@@ -71,25 +69,14 @@ def save_vectors(path: Path, signature: str, keys: Sequence[bytes], vectors: Vec
     """Write keys and vectors atomically, readable only by this user."""
     key_array = np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(len(keys), 16)
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-    arrays = {
+    arrays: dict[str, NDArray[np.generic]] = {
         "format": np.array([FORMAT_VERSION], dtype=np.int64),
         "signature": _text(signature),
         "keys": key_array,
         "vectors": vectors,
         "checksum": _text(_checksum(key_array, vectors)),
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            np.savez(handle, allow_pickle=False, **arrays)  # type: ignore[arg-type]
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with suppress(OSError):
-            os.unlink(tmp)
-        raise
+    save_arrays(path, arrays)
 
 
 def embed_texts(
