@@ -8,6 +8,7 @@ hour, and every row older than the retention period is deleted.
 
 from __future__ import annotations
 
+import logging
 import re
 import sqlite3
 import time
@@ -16,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.service import Answer
+
+logger = logging.getLogger(__name__)
 
 DB_NAME = "stats.sqlite3"
 MAX_STORED_CHARS = 300
@@ -111,6 +114,8 @@ class Stats:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
         self._last_purge = 0.0
+        self.failures = 0
+        """Statistics writes that failed since start (a full disk, a damaged or locked file)."""
         self.purge()
 
     @classmethod
@@ -135,20 +140,29 @@ class Stats:
         else:
             text = scrub(answer.question)[:MAX_STORED_CHARS]
         passage_id = answer.best.passage.id if answer.best is not None else None
-        self._db.execute(
+        self._write(
             "INSERT INTO questions (asked_hour, question, answered, reason, passage_id, language) "
             "VALUES (?, ?, ?, ?, ?, ?)",
             (self._hour(), text, int(answer.answered), answer.reason, passage_id, answer.language),
         )
-        self._purge_now_and_then()
 
     def record_vote(self, passage_id: str, up: bool) -> None:
         """Store a 👍 or 👎 on a passage."""
-        self._db.execute(
+        self._write(
             "INSERT INTO votes (voted_hour, passage_id, up) VALUES (?, ?, ?)",
             (self._hour(), passage_id, int(up)),
         )
-        self._purge_now_and_then()
+
+    def _write(self, sql: str, values: tuple[object, ...]) -> None:
+        """Run one insert; a failure is logged and counted, never raised: the reply matters more."""
+        try:
+            self._db.execute(sql, values)
+            self._purge_now_and_then()
+        except sqlite3.Error as exc:
+            self.failures += 1
+            if self.failures == 1 or self.failures % 100 == 0:
+                # The exception's type only: its message could quote the statement's values.
+                logger.warning("statistics write failed (%s), %d so far", type(exc).__name__, self.failures)
 
     def _purge_now_and_then(self) -> None:
         if self._clock() - self._last_purge >= _PURGE_EVERY:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
+
 from bot.wiring import build_service
 from tests.conftest import ADMIN_ID, StartBot, make_settings
 from tests.fake_telegram import user
@@ -62,3 +64,25 @@ async def test_reload_rereads_content_and_keeps_the_old_index_when_broken(
     (content / "broken.md").unlink()
     fake.send(STAFF, "/reload")
     assert "46 passages" in (await fake.replies(STAFF["id"], 3))[2].plain
+
+
+async def test_a_failing_statistics_database_never_stands_between_a_user_and_an_answer(
+    start_bot: StartBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    tg = await start_bot()
+    fake = tg.fake
+    # A damaged database: its tables are gone, every write and read fails.
+    tg.stats._db.execute("DROP TABLE questions")
+    tg.stats._db.execute("DROP TABLE votes")
+    for n in range(3):
+        fake.send(OLENA, f"How many generators did Kusto Group deliver? {n}")
+    replies = await fake.replies(OLENA["id"], 3)
+    assert all("41 high-power generators" in reply.plain for reply in replies)
+    await fake.answered(fake.press(OLENA, fake.message(replies[0]), replies[0].data("👍")))
+    await tg.settle()
+    assert tg.stats.failures == 4  # three questions, one vote
+    warnings = [r.getMessage() for r in caplog.records if "statistics write failed" in r.getMessage()]
+    assert warnings == ["statistics write failed (OperationalError), 1 so far"]  # logged once, no payload
+    fake.send(STAFF, "/stats")
+    (stats,) = await fake.replies(STAFF["id"])
+    assert stats.plain.startswith("Statistics are unavailable right now")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 
 from aiogram import F, Router
 from aiogram.enums import ChatType
@@ -57,8 +58,14 @@ def stats_reply(summary: Summary, service: AnswerService, lang: Lang) -> Reply:
 
 
 async def stats_command(message: Message, stats: Stats, answer_service: AnswerService, lang: Lang) -> None:
-    """Show usage statistics to staff."""
-    await send(message, stats_reply(stats.summary(), answer_service, lang))
+    """Show usage statistics to staff, or say that they are unavailable."""
+    try:
+        summary = stats.summary()
+    except sqlite3.Error as exc:
+        logger.warning("statistics unavailable (%s)", type(exc).__name__)
+        await send(message, text_reply(lang, "stats_unavailable"))
+        return
+    await send(message, stats_reply(summary, answer_service, lang))
 
 
 async def reload_command(message: Message, answer_service: AnswerService, lang: Lang) -> None:

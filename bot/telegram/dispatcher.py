@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sqlite3
 
 from aiogram import Bot, Dispatcher
 from aiogram.exceptions import TelegramAPIError
@@ -50,7 +51,11 @@ class Retention:
     async def _run(self) -> None:
         while True:
             await asyncio.sleep(self.every)
-            deleted = self.stats.purge()
+            try:
+                deleted = self.stats.purge()
+            except sqlite3.Error as exc:
+                logger.warning("statistics purge failed (%s)", type(exc).__name__)
+                continue
             if deleted:
                 logger.info("deleted %d statistics rows past the retention period", deleted)
 
