@@ -9,6 +9,7 @@ hour, and every row older than the retention period is deleted.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sqlite3
 import time
@@ -109,6 +110,9 @@ class Stats:
         self.retention_days = retention_days
         self._clock = clock
         path.parent.mkdir(parents=True, exist_ok=True)
+        # It holds question texts: readable by this user only (SQLite gives its WAL the same mode).
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        os.chmod(path, 0o600)
         self._db = sqlite3.connect(path, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")

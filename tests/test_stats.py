@@ -136,3 +136,12 @@ def test_small_talk_is_not_stored(tmp_path: Path, service: AnswerService) -> Non
     stats.close()
     assert summary.questions == 1
     assert [q for q, _ in summary.unanswered] == ["Who won the football world cup in 2022?"]
+
+
+def test_the_database_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    stats = Stats.open(tmp_path, retention_days=30)
+    stats.record_vote("p1", True)
+    modes = {p.name: p.stat().st_mode & 0o777 for p in tmp_path.iterdir()}
+    stats.close()
+    assert modes["stats.sqlite3"] == 0o600
+    assert all(mode == 0o600 for mode in modes.values()), modes
