@@ -18,9 +18,10 @@ logger = logging.getLogger(__name__)
 async def on_error(event: ErrorEvent, bot: Bot, lang: Lang = "en") -> bool:
     """Log a failed update and say sorry to the user; the bot carries on."""
     exc = event.exception
-    # Telegram's own error descriptions are safe to log; other exception messages may
-    # quote a user's text or name, so only their type and stack are logged.
-    detail = f": {exc.message}" if isinstance(exc, TelegramAPIError) else ""
+    # Exception messages may quote a user's text, name or chat id (aiogram's "... in chat
+    # 820900001"; a private chat's id is the user's id): only the type, the API method and
+    # the stack are logged.
+    detail = f" on {exc.method.__api_method__}" if isinstance(exc, TelegramAPIError) else ""
     stack = "".join(traceback.format_tb(exc.__traceback__))
     logger.error("update %d failed with %s%s\n%s", event.update.update_id, type(exc).__name__, detail, stack)
     sorry = t(lang, "error")
