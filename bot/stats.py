@@ -103,17 +103,22 @@ CREATE INDEX IF NOT EXISTS votes_hour ON votes (voted_hour);
 class Stats:
     """Record questions and votes; summarise them; forget them after `retention_days`."""
 
-    def __init__(self, path: Path, retention_days: int = 30, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, path: Path | None, retention_days: int = 30, clock: Callable[[], float] = time.time
+    ) -> None:
+        """Open (or create) the database at `path`; None keeps nothing: statistics are off."""
         if retention_days < 1:
             raise ValueError("retention_days must be at least 1")
         self.path = path
+        self.available = path is not None
         self.retention_days = retention_days
         self._clock = clock
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # It holds question texts: readable by this user only (SQLite gives its WAL the same mode).
-        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
-        os.chmod(path, 0o600)
-        self._db = sqlite3.connect(path, isolation_level=None)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # It holds question texts: readable by this user only (SQLite gives its WAL the same mode).
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+            os.chmod(path, 0o600)
+        self._db = sqlite3.connect(path if path is not None else ":memory:", isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
@@ -126,6 +131,21 @@ class Stats:
     def open(cls, data_dir: Path, retention_days: int = 30) -> Stats:
         """Open (or create) the statistics database in a data folder."""
         return cls(data_dir / DB_NAME, retention_days)
+
+    @classmethod
+    def open_or_off(cls, data_dir: Path, retention_days: int = 30) -> Stats:
+        """Open the database; if DATA_DIR or the file cannot be used, answer on without statistics."""
+        try:
+            return cls.open(data_dir, retention_days)
+        except (OSError, sqlite3.Error) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+            logger.warning(
+                "statistics are off: cannot use %s in DATA_DIR=%s (%s); answering without them",
+                DB_NAME,
+                data_dir,
+                reason,
+            )
+            return cls(None, retention_days)
 
     def close(self) -> None:
         """Close the database."""
@@ -159,6 +179,8 @@ class Stats:
 
     def _write(self, sql: str, values: tuple[object, ...]) -> None:
         """Run one insert; a failure is logged and counted, never raised: the reply matters more."""
+        if not self.available:
+            return
         try:
             self._db.execute(sql, values)
             self._purge_now_and_then()

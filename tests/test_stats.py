@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.service import AnswerService
-from bot.stats import TOO_LONG_PLACEHOLDER, Stats, scrub
+from bot.stats import DB_NAME, TOO_LONG_PLACEHOLDER, Stats, scrub
 
 DAY = 86400
 
@@ -58,7 +58,7 @@ def test_summary_counts_groups_and_scrubs(tmp_path: Path, service: AnswerService
     assert summary.answered_share == pytest.approx(0.2)
     assert summary.unanswered == (("How do I get a visa? Call [phone]", 2), ("Where is the consulate?", 1))
     assert [(v.passage_id, v.up, v.down) for v in summary.votes] == [("pb9fcfd595c1c", 2, 1)]
-    with sqlite3.connect(stats.path) as db:
+    with sqlite3.connect(tmp_path / DB_NAME) as db:
         stored = [q for (q,) in db.execute("SELECT question FROM questions")]
     assert TOO_LONG_PLACEHOLDER in stored and not any("701" in q for q in stored)
     stats.close()
@@ -79,14 +79,14 @@ def test_rows_older_than_the_retention_period_are_deleted(tmp_path: Path, servic
     # Opening the database purges too.
     clock.now += 31 * DAY
     reopened = Stats(tmp_path / "stats.sqlite3", retention_days=30, clock=clock)
-    with sqlite3.connect(reopened.path) as db:
+    with sqlite3.connect(tmp_path / DB_NAME) as db:
         assert db.execute("SELECT COUNT(*) FROM questions").fetchone() == (0,)
     reopened.close()
 
 
 def test_schema_has_no_place_for_who_asked(tmp_path: Path) -> None:
     stats = Stats(tmp_path / "data" / "stats.sqlite3")
-    with sqlite3.connect(stats.path) as db:
+    with sqlite3.connect(tmp_path / "data" / DB_NAME) as db:
         columns = {
             row[1] for table in ("questions", "votes") for row in db.execute(f"PRAGMA table_info({table})")
         }
@@ -98,7 +98,7 @@ def test_schema_has_no_place_for_who_asked(tmp_path: Path) -> None:
 def test_times_are_kept_to_the_hour(tmp_path: Path, service: AnswerService) -> None:
     stats = Stats(tmp_path / "stats.sqlite3", clock=Clock(1_717_001_234.5))
     stats.record_answer(service.ask("What about ambulances?"))
-    with sqlite3.connect(stats.path) as db:
+    with sqlite3.connect(tmp_path / DB_NAME) as db:
         assert db.execute("SELECT asked_hour FROM questions").fetchone() == (1_717_001_234 // 3600 * 3600,)
     stats.close()
 
@@ -121,7 +121,7 @@ async def test_the_bot_purges_old_rows_while_idle(tmp_path: Path, service: Answe
     await retention.start()
     try:
         async with asyncio.timeout(10):
-            while _count(stats.path):
+            while _count(tmp_path / DB_NAME):
                 await asyncio.sleep(0.01)
     finally:
         await retention.stop()

@@ -110,3 +110,24 @@ async def test_refused_token_is_one_clear_line(fake: FakeTelegram, tmp_path: Pat
     assert stderr.decode().strip().splitlines() == [
         "error: BOT_TOKEN was refused by Telegram (401 Unauthorized)"
     ]
+
+
+@pytest.mark.parametrize("damage", ["data_dir_is_a_file", "corrupt_database"])
+async def test_unusable_statistics_at_start_still_answer(
+    fake: FakeTelegram, tmp_path: Path, damage: str
+) -> None:
+    data = tmp_path / "data"
+    if damage == "data_dir_is_a_file":
+        data.write_text("not a folder")
+    else:
+        data.mkdir()
+        (data / "stats.sqlite3").write_bytes(b"this is not a database " * 100)
+    process, log = await start(fake, tmp_path)
+    fake.send(OLENA, "What about ambulances?")
+    (reply,) = await fake.replies(OLENA["id"])
+    assert "<b>ambulance" in reply.html
+    process.send_signal(signal.SIGTERM)
+    assert await asyncio.wait_for(process.wait(), 15) == 0
+    text = log.read_text()
+    assert "statistics are off: cannot use stats.sqlite3 in DATA_DIR=" in text
+    assert "Traceback" not in text

@@ -60,6 +60,8 @@ def stats_reply(summary: Summary, service: AnswerService, lang: Lang) -> Reply:
 async def stats_command(message: Message, stats: Stats, answer_service: AnswerService, lang: Lang) -> None:
     """Show usage statistics to staff, or say that they are unavailable."""
     try:
+        if not stats.available:
+            raise sqlite3.OperationalError("statistics are off")
         summary = stats.summary()
     except sqlite3.Error as exc:
         logger.warning("statistics unavailable (%s)", type(exc).__name__)

@@ -162,7 +162,7 @@ def run_telegram(settings: Settings) -> int:
     # Checked before anything starts, so that a bad token is one line, not a log.
     _token(settings)
     redact_secrets(settings)
-    stats = Stats.open(settings.data_dir, settings.retention_days)
+    stats = Stats.open_or_off(settings.data_dir, settings.retention_days)
     try:
         return asyncio.run(_main(settings, stats))
     finally:
