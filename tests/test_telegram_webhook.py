@@ -87,3 +87,35 @@ async def test_a_busy_port_or_a_refused_webhook_is_a_clear_error(
         await start_bot(
             webhook_url="http://bot.example.org", webhook_host="127.0.0.1", webhook_port=free_port()
         )
+
+
+async def test_a_body_that_is_not_an_update_gets_400_and_one_log_line(
+    start_bot: StartBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    port = free_port()
+    tg = await start_bot(
+        webhook_url=f"http://127.0.0.1:{port}/telegram/webhook",
+        webhook_secret=SECRET,
+        webhook_host="127.0.0.1",
+        webhook_port=port,
+    )
+    url = f"http://127.0.0.1:{port}/telegram/webhook"
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET, "Content-Type": "application/json"}
+    bodies = [b"{not json", b'{"update_id": "x", "message": {"text": "Olena secret text"}}', b"[]"]
+    async with aiohttp.ClientSession() as session:
+        for body in bodies:
+            async with session.post(url, data=body, headers=headers) as response:
+                assert response.status == 400
+        # Without the secret the answer stays 401, whatever the body.
+        async with session.post(
+            url, data=b"{not json", headers={"Content-Type": "application/json"}
+        ) as response:
+            assert response.status == 401
+    # The bot still answers real updates.
+    tg.fake.send(OLENA, "/start", push=False)
+    assert await tg.fake.deliver(message("What about ambulances?")) == 200
+    await tg.fake.replies(OLENA["id"])
+    refused = [r for r in caplog.records if "not a Telegram update" in r.getMessage()]
+    assert len(refused) == 3
+    assert all("Olena" not in r.getMessage() and "secret text" not in r.getMessage() for r in caplog.records)
+    assert not any(r.exc_info for r in caplog.records)

@@ -13,7 +13,7 @@ from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramBadRequest, TelegramNetworkError, TelegramUnauthorizedError
-from aiogram.types import LinkPreviewOptions
+from aiogram.types import LinkPreviewOptions, Update
 from aiogram.utils.token import TokenValidationError, validate_token
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
 from aiohttp import web
@@ -63,6 +63,28 @@ def webhook_target(settings: Settings) -> str:
     return url.rstrip("/") + settings.webhook_path if urlsplit(url).path in ("", "/") else url
 
 
+class CheckedRequestHandler(SimpleRequestHandler):
+    """aiogram's webhook handler, answering 400 to a body that is not a Telegram update.
+
+    Without this, malformed JSON gave HTTP 500 with a traceback, and a well-formed body
+    that is not an update failed later in a background task, logged with its payload.
+    """
+
+    async def handle(self, request: web.Request) -> web.Response:
+        """Refuse what is not an update (after the secret check); hand the rest to aiogram."""
+        secret = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
+        if self.verify_secret(secret, self.bot):
+            try:
+                payload = await request.json(loads=self.bot.session.json_loads)
+                Update.model_validate(payload, context={"bot": self.bot})
+            except ValueError as exc:  # JSON errors and pydantic's ValidationError alike
+                logger.warning(
+                    "webhook: refused a request that is not a Telegram update (%s)", type(exc).__name__
+                )
+                return web.Response(status=400, text="Bad Request")
+        return await super().handle(request)
+
+
 def build_webhook_app(bot: Bot, dispatcher: Dispatcher, settings: Settings, secret: str) -> web.Application:
     """Return the aiohttp app: the webhook (secret token checked) and a health endpoint."""
     app = web.Application()
@@ -74,7 +96,7 @@ def build_webhook_app(bot: Bot, dispatcher: Dispatcher, settings: Settings, secr
     # Registered before the request handler, so that updates in progress finish
     # (dispatcher shutdown) before the handler closes the bot session.
     setup_application(app, dispatcher, bot=bot)
-    SimpleRequestHandler(dispatcher, bot, secret_token=secret).register(app, path=settings.webhook_path)
+    CheckedRequestHandler(dispatcher, bot, secret_token=secret).register(app, path=settings.webhook_path)
     return app
 
 
