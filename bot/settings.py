@@ -124,6 +124,8 @@ def load_settings() -> Settings:
     """Build the settings once; turn validation errors into one line naming the variables."""
     try:
         return Settings()
+    except UnicodeDecodeError:
+        raise SettingsError(".env is not UTF-8 text: save it as UTF-8 (without BOM), or remove it") from None
     except ValidationError as exc:
         problems = []
         for error in exc.errors():

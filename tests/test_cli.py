@@ -193,3 +193,11 @@ def test_content_embed_writes_vectors_that_the_next_start_uses(tmp_path: Path) -
     assert "wrote 295 vectors (295 encoded now)" in result.stdout
     again = run("content", "--embed", env={"CONTENT_DIR": str(folder), "INDEX_CACHE_DIR": ""})
     assert "(0 encoded now)" in again.stdout
+
+
+def test_an_env_file_that_is_not_utf8_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_bytes("TOP_K=3\n".encode("utf-16"))
+    result = run("ask", "hello", cwd=tmp_path)
+    assert result.returncode == 1
+    assert ".env is not UTF-8" in result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
