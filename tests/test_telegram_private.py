@@ -215,6 +215,17 @@ async def test_media_gets_a_one_line_hint(tg: RunningBot) -> None:
     }
 
 
+async def test_a_photo_or_document_with_a_question_as_caption_is_answered(tg: RunningBot) -> None:
+    fake = tg.fake
+    photo = [{"file_id": "p1", "file_unique_id": "u2", "width": 90, "height": 90}]
+    fake.send(OLENA, photo=photo, caption="How many generators did Kusto Group deliver?")
+    document = {"file_id": "d1", "file_unique_id": "u4", "file_name": "scan.pdf"}
+    fake.send(OLENA, document=document, caption="What about ambulances?")
+    replies = await fake.replies(OLENA["id"], 2)
+    assert any("41 high-power generators" in r.plain for r in replies)
+    assert any("<b>ambulance" in r.html for r in replies)
+
+
 async def test_an_edited_question_gets_a_fresh_answer(tg: RunningBot) -> None:
     fake = tg.fake
     message = fake.send(OLENA, OFF_TOPIC)

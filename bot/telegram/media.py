@@ -1,4 +1,7 @@
-"""Stickers, photos, voice, locations, documents and the like: ask for a text question."""
+"""Stickers, photos, voice, locations, documents and the like: ask for a text question.
+
+A photo, video or document with a caption is answered like the caption's text.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ from aiogram.enums import ChatType, ContentType
 from aiogram.types import Message
 
 from bot.telegram.common import on_message, send, text_reply
+from bot.telegram.questions import question
 from bot.texts import Lang
 
 # What a person sends instead of text; service messages (pins, timers) get no reply.
@@ -36,5 +40,6 @@ async def not_text(message: Message, lang: Lang) -> None:
 def build_router() -> Router:
     """Return a fresh router with this module's handlers (one per dispatcher)."""
     router = Router(name=__name__)
+    on_message(router, question, F.chat.type == ChatType.PRIVATE, F.caption.as_("text"))
     on_message(router, not_text, F.chat.type == ChatType.PRIVATE, F.content_type.in_(NOT_TEXT))
     return router
