@@ -7,6 +7,7 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, TextIO
 
 from bot.console import Console, render_plain
@@ -116,7 +117,7 @@ def cmd_ask(replies: Replies, args: argparse.Namespace, stdin: TextIO, stdout: T
     return 0
 
 
-def cmd_content(corpus: Corpus, as_json: bool, stdout: TextIO) -> int:
+def cmd_content(folder: Path, corpus: Corpus, as_json: bool, stdout: TextIO) -> int:
     """Print a summary of the content, or every passage as a JSON line."""
     if as_json:
         for original in corpus.passages:
@@ -154,7 +155,7 @@ def cmd_content(corpus: Corpus, as_json: bool, stdout: TextIO) -> int:
     documents = len(corpus.documents)
     plural = "s" if documents != 1 else ""
     summary = f"{documents} document{plural}, {len(corpus.sections)} sections, {total} passages"
-    stdout.write(f"OK: {summary}\n")
+    stdout.write(f"OK: answering from {folder}: {summary}\n")
     return 0
 
 
@@ -194,7 +195,7 @@ def run(argv: Sequence[str], stdin: TextIO, stdout: TextIO) -> int:
         return run_telegram(settings)
     if args.command == "content" and not args.embed:
         # Validating and listing needs the texts only, not the model or the indexes.
-        return cmd_content(load_corpus(settings.content_dir), args.json, stdout)
+        return cmd_content(settings.content_dir, load_corpus(settings.content_dir), args.json, stdout)
     service = build_service(settings)
     replies = Replies(service, settings.consular_url)
     if args.command == "ask":

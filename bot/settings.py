@@ -21,6 +21,18 @@ def bundled_content_dir() -> Path:
     return installed if installed.is_dir() else package.parent / "content"
 
 
+def default_content_dir() -> Path:
+    """Return ./content if the working directory has one with content files, else the bundled texts.
+
+    One rule for `python -m bot` in the repository and the installed `embassy-bot` anywhere:
+    a staff member's content/ folder where they run the bot is never silently ignored.
+    """
+    local = Path("content")
+    if local.is_dir() and any(local.glob("*.md")):
+        return local.resolve()
+    return bundled_content_dir()
+
+
 def default_cache_dir() -> Path:
     """Return the per-user cache folder for built indexes and passage vectors."""
     return Path(platformdirs.user_cache_dir("embassy-qa-bot", appauthor=False))
@@ -31,7 +43,7 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
-    content_dir: Path = Field(default_factory=bundled_content_dir)
+    content_dir: Path = Field(default_factory=default_content_dir)
     semantic: Literal["on", "off"] = "on"
     answer_threshold: float | None = Field(default=None, ge=0.0, le=1.0, allow_inf_nan=False)
     top_k: int = Field(default=3, ge=1, le=20)

@@ -74,7 +74,7 @@ def test_content_lists_the_seven_sections() -> None:
     result = run("content")
     assert result.returncode == 0, result.stderr
     assert "7 sections, 46 passages" in result.stdout
-    assert "OK: 1 document, 7 sections, 46 passages" in result.stdout
+    assert f"OK: answering from {ROOT / 'content'}: 1 document, 7 sections, 46 passages" in result.stdout
     assert "translation (uk): " in result.stdout and "46 passages aligned" in result.stdout
 
 
@@ -201,3 +201,18 @@ def test_an_env_file_that_is_not_utf8_is_one_line(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert ".env is not UTF-8" in result.stderr
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_content_folder_in_the_working_directory_is_used(tmp_path: Path) -> None:
+    shutil.copytree(ROOT / "content", tmp_path / "content")
+    (tmp_path / "content" / "faq.md").write_text(
+        "---\nid: faq\ntitle: Consular FAQ\nspeaker: Consular section\ndate: 2024-06-01\nlanguage: en\n---\n"
+        "\n## Fees\n\nThe consular fee is paid in tenge.\n",
+        encoding="utf-8",
+    )
+    result = run("content", cwd=tmp_path)
+    assert f"OK: answering from {tmp_path / 'content'}: 2 documents" in result.stdout
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    bundled = run("content", cwd=elsewhere)
+    assert "OK: answering from " in bundled.stdout and ": 1 document, " in bundled.stdout
