@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 
 import pytest
 
@@ -132,3 +133,30 @@ def test_the_log_filter_redacts_the_token_in_messages_and_tracebacks() -> None:
     assert redact.filter(record)
     formatted = logging.Formatter().format(record)
     assert token not in formatted and formatted.count("[redacted]") == 2 and "getMe" in formatted
+
+
+def test_library_records_lose_exception_details_that_may_quote_an_update() -> None:
+    from bot.telegram.logs import ScrubLibraryRecords
+
+    payload = "ValidationError: input_value={'first_name': 'Olena', 'username': 'olena_p', 'text': 'secret'}"
+    scrub = ScrubLibraryRecords()
+    fetch = logging.LogRecord(
+        "aiogram.dispatcher", logging.ERROR, "x", 1, "Failed to fetch updates - %s: %s",
+        ("ValidationError", ValueError(payload)), None,
+    )  # fmt: skip
+    try:
+        raise ValueError(payload)
+    except ValueError:
+        task = logging.LogRecord(
+            "asyncio", logging.ERROR, "x", 1, "Task exception was never retrieved\nfuture: <Task %s>",
+            (payload,), sys.exc_info(),
+        )  # fmt: skip
+    own = logging.LogRecord("bot.telegram.errors", logging.ERROR, "x", 1, "update %d failed", (7,), None)
+    for record in (fetch, task, own):
+        assert scrub.filter(record)
+    assert fetch.getMessage() == "Failed to fetch updates - ValidationError: ValueError"
+    assert task.getMessage() == "Task exception was never retrieved [ValueError, details not logged]"
+    assert task.exc_info is None and task.exc_text is None
+    assert own.getMessage() == "update 7 failed"
+    text = logging.Formatter().format(task) + logging.Formatter().format(fetch)
+    assert "Olena" not in text and "secret" not in text

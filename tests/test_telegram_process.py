@@ -131,3 +131,24 @@ async def test_unusable_statistics_at_start_still_answer(
     text = log.read_text()
     assert "statistics are off: cannot use stats.sqlite3 in DATA_DIR=" in text
     assert "Traceback" not in text
+
+
+async def test_an_update_aiogram_cannot_parse_is_not_logged_with_its_payload(
+    fake: FakeTelegram, tmp_path: Path
+) -> None:
+    process, log = await start(fake, tmp_path)
+    # A message without message_id or date: aiogram's parsing of the batch fails.
+    fake.push({"message": {"from": OLENA, "chat": {"id": OLENA["id"], "type": "private"}, "text": PERSONAL}})
+    await fake.wait_for(lambda: "Failed to fetch updates" in log.read_text(), timeout=30)
+    process.send_signal(signal.SIGTERM)
+    assert await asyncio.wait_for(process.wait(), 15) == 0
+    text = log.read_text()
+    assert "Failed to fetch updates - ClientDecodeError" in text
+    for private in (
+        str(OLENA["id"]),
+        OLENA["first_name"],
+        OLENA["username"],
+        "701 123",
+        "olena.p@example.com",
+    ):
+        assert private not in text, private

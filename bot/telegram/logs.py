@@ -1,4 +1,4 @@
-"""Keep the token and the webhook secret out of every log line, whoever writes it."""
+"""Keep the token, the webhook secret and update payloads out of every log line, whoever writes it."""
 
 from __future__ import annotations
 
@@ -34,6 +34,37 @@ class RedactSecrets(logging.Filter):
         return True
 
 
+# Libraries whose log lines may carry an exception that quotes an update (names, text, ids).
+_LIBRARIES = ("aiogram", "aiohttp", "asyncio")
+
+
+class ScrubLibraryRecords(logging.Filter):
+    """Reduce exceptions in aiogram's, aiohttp's and asyncio's records to their type.
+
+    aiogram logs an update it cannot parse as "Failed to fetch updates - ValidationError: ...",
+    the error quoting the update (first name, username, message text); asyncio logs a failed
+    webhook task the same way. Their type is kept, their text and traceback are not.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite a library's record without exception details; never drop it."""
+        if not record.name.startswith(_LIBRARIES):
+            return True
+        if isinstance(record.args, tuple) and any(isinstance(a, BaseException) for a in record.args):
+            record.args = tuple(type(a).__name__ if isinstance(a, BaseException) else a for a in record.args)
+        if isinstance(record.msg, BaseException):
+            record.msg = type(record.msg).__name__
+        if record.exc_info and record.exc_info[1] is not None:
+            # asyncio's message goes on with the failed task's repr, which quotes the exception.
+            lines = record.getMessage().splitlines()
+            first = lines[0] if lines else ""
+            record.msg = f"{first} [{type(record.exc_info[1]).__name__}, details not logged]"
+            record.args = None
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
 def redact_secrets(settings: Settings) -> RedactSecrets:
     """Install the redacting filter on every handler of the root logger; return it."""
     secrets = [s.get_secret_value() for s in (settings.bot_token, settings.webhook_secret) if s is not None]
@@ -41,6 +72,8 @@ def redact_secrets(settings: Settings) -> RedactSecrets:
     root = logging.getLogger()
     if not root.handlers:
         logging.basicConfig(level=settings.log_level)
+    scrubber = ScrubLibraryRecords()
     for handler in root.handlers:
+        handler.addFilter(scrubber)
         handler.addFilter(redactor)
     return redactor
