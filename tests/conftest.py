@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from bot.service import AnswerService
 from bot.settings import Settings
 from bot.wiring import build_service
 from index.semantic import Embedder, load_embedder
-from tests.fake_telegram import FakeTelegram
+from tests.fake_telegram import PEOPLE, FakeTelegram
 
 ADMIN_ID = 424242
 
@@ -48,6 +49,22 @@ def embedder() -> Embedder:
 def service(_private_cache: None) -> AnswerService:
     """Return the answering service on the real content, as the README's commands build it."""
     return build_service(make_settings())
+
+
+@pytest.fixture(autouse=True)
+def _no_personal_data_in_logs(
+    request: pytest.FixtureRequest, caplog: pytest.LogCaptureFixture
+) -> Iterator[None]:
+    """After every test that talks to the fake Telegram, check every log line it produced."""
+    yield
+    if "fake" not in request.fixturenames:
+        return
+    formatter = logging.Formatter("%(name)s %(message)s")
+    for when in ("setup", "call", "teardown"):
+        for record in caplog.get_records(when):
+            line = formatter.format(record)
+            leaked = [item for item in PEOPLE if item in line]
+            assert not leaked, f"personal data {leaked} in a log line: {line[:300]}"
 
 
 @pytest.fixture
@@ -92,6 +109,7 @@ async def start_bot(fake: FakeTelegram, service: AnswerService, tmp_path: Path) 
     from bot.stats import Stats
     from bot.telegram.app import build_bot, serve
     from bot.telegram.dispatcher import build_dispatcher
+    from bot.telegram.logs import redact_secrets
 
     running: list[RunningBot] = []
 
@@ -105,6 +123,7 @@ async def start_bot(fake: FakeTelegram, service: AnswerService, tmp_path: Path) 
             "rate_limit_seconds": 60,
         }
         settings = make_settings(**{**defaults, **values})
+        redact_secrets(settings)  # the filters the real process installs on every log handler
         stats = Stats.open(settings.data_dir, settings.retention_days)
         dispatcher = build_dispatcher(settings, answer_service or service, stats)
         stop = asyncio.Event()

@@ -140,10 +140,15 @@ def entities(text: str) -> list[dict[str, Any]]:
     return sorted(found, key=lambda e: e["offset"])
 
 
+PEOPLE: set[str] = set()
+"""Every test user's id, last name and username: none of them may ever reach a log line."""
+
+
 def user(
     uid: int, first_name: str, last_name: str = "", username: str = "", lang: str = "en"
 ) -> dict[str, Any]:
-    """Return a Telegram user object."""
+    """Return a Telegram user object (and remember what identifies the person)."""
+    PEOPLE.update(x for x in (str(uid), last_name, username) if x)
     result: dict[str, Any] = {"id": uid, "is_bot": False, "first_name": first_name, "language_code": lang}
     if last_name:
         result["last_name"] = last_name
