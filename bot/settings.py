@@ -58,6 +58,7 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
+    vote_secret: SecretStr | None = None
     webhook_host: str = "0.0.0.0"
     webhook_port: int = Field(default=8080, ge=1, le=65535)
     webhook_path: str = "/telegram/webhook"
@@ -96,6 +97,7 @@ class Settings(BaseSettings):
         "webhook_url",
         "bot_token",
         "webhook_secret",
+        "vote_secret",
         "consular_url",
         "answer_threshold",
         "index_cache_dir",

@@ -170,25 +170,31 @@ class Stats:
             (self._hour(), text, int(answer.answered), answer.reason, passage_id, answer.language),
         )
 
-    def record_vote(self, passage_id: str, up: bool) -> None:
-        """Store a 👍 or 👎 on a passage."""
-        self._write(
+    def record_vote(self, passage_id: str, up: bool) -> int | None:
+        """Store a 👍 or 👎 on a passage; return its row, or None if it could not be stored."""
+        return self._write(
             "INSERT INTO votes (voted_hour, passage_id, up) VALUES (?, ?, ?)",
             (self._hour(), passage_id, int(up)),
         )
 
-    def _write(self, sql: str, values: tuple[object, ...]) -> None:
-        """Run one insert; a failure is logged and counted, never raised: the reply matters more."""
+    def change_vote(self, row: int, up: bool) -> None:
+        """Replace the 👍 or 👎 stored in a row (a second press on the same answer)."""
+        self._write("UPDATE votes SET up = ? WHERE id = ?", (int(up), row))
+
+    def _write(self, sql: str, values: tuple[object, ...]) -> int | None:
+        """Run one write and return the row it made; a failure is logged and counted, never raised."""
         if not self.available:
-            return
+            return None
         try:
-            self._db.execute(sql, values)
+            row = self._db.execute(sql, values).lastrowid
             self._purge_now_and_then()
+            return row
         except sqlite3.Error as exc:
             self.failures += 1
             if self.failures == 1 or self.failures % 100 == 0:
                 # The exception's type only: its message could quote the statement's values.
                 logger.warning("statistics write failed (%s), %d so far", type(exc).__name__, self.failures)
+            return None
 
     def _purge_now_and_then(self) -> None:
         if self._clock() - self._last_purge >= _PURGE_EVERY:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from bot.replies import Button, Reply, Span
 from bot.telegram.render import MAX_MESSAGE, fit, html, keyboard
+from bot.telegram.votes import Votes
 from bot.wiring import build_service
 from tests.conftest import StartBot, make_settings
 from tests.fake_telegram import parse_html, user, utf16_len
@@ -92,10 +95,16 @@ def test_buttons_pack_into_small_callback_data() -> None:
             (Button("Ex", "example", ("2",)), Button("Topics", "topics")),
         ),
     )
-    markup = keyboard(reply)
+    votes = Votes(b"k" * 32)
+    markup = keyboard(reply, lambda pid: votes.mac(-1001234567890, pid))
     assert markup is not None
     buttons = [b for row in markup.inline_keyboard for b in row]
-    assert [b.callback_data for b in buttons] == ["m:abcdefgh:2", "pg:p0123456789ab", "v:p0123456789ab:1",
-                                                 "tp:p0123456789ab", "ex:2", "ts"]  # fmt: skip
+    mac = votes.mac(-1001234567890, "p0123456789ab")
+    assert [b.callback_data for b in buttons] == [
+        "m:abcdefgh:2", "pg:p0123456789ab", f"v:p0123456789ab:1:{mac}", "tp:p0123456789ab", "ex:2", "ts"
+    ]  # fmt: skip
+    assert all(len((b.callback_data or "").encode()) <= 64 for b in buttons)
+    with pytest.raises(ValueError, match="signed for their chat"):
+        keyboard(reply)  # a vote button without its chat's signer is a bug, not a silent unsigned button
     assert len(buttons[3].text) == 64 and buttons[3].text.endswith("…")
     assert keyboard(Reply((Span("x"),))) is None

@@ -136,6 +136,33 @@ async def test_votes_are_counted_once_per_message(tg: RunningBot) -> None:
     assert [(v.up, v.down) for v in votes] == [(1, 0)]
 
 
+async def test_one_person_one_vote_and_no_forged_votes(tg: RunningBot) -> None:
+    fake = tg.fake
+    await ask(fake, OLENA, "What about ambulances?")
+    (reply,) = fake.sent(OLENA["id"])
+    up, down = reply.data("👍"), reply.data("👎")
+    # 👍, 👍 and 👎 on one answer: one vote, the last one.
+    for data in (up, up, down):
+        assert (await fake.answered(fake.press(OLENA, fake.message(reply), data))).params["text"] == (
+            "Thank you for the feedback!"
+        )
+    await tg.settle()
+    assert [(v.up, v.down) for v in tg.stats.summary().votes] == [(0, 1)]
+    # The buttons were taken off once; no edit of a markup that is already gone.
+    assert len(fake.sent(OLENA["id"], "editMessageReplyMarkup")) == 1
+    # 20 forged 👎 for a passage never shown here, and a real MAC copied into another chat.
+    other = next(p for p in tg.dispatcher["answer_service"].corpus.passages if p.id not in down)
+    petro = user(503333333, "Petro", "Bondar", "petro_b")
+    await ask(fake, petro, "How many generators did Kusto Group deliver?")
+    (petros,) = fake.sent(petro["id"])
+    pid, mac = down.split(":")[1], down.split(":")[3]
+    forged = [f"v:{other.id}:0:{'A' * 10}" for _ in range(20)] + [f"v:{pid}:0:{mac}"]
+    for data in forged:
+        answer = await fake.answered(fake.press(petro, fake.message(petros), data))
+        assert answer.params["text"] == "This button has expired. Please ask again."
+    assert [(v.up, v.down) for v in tg.stats.summary().votes] == [(0, 1)]
+
+
 async def test_decline_is_kind_offers_topics_and_never_a_passage(tg: RunningBot) -> None:
     await ask(tg.fake, OLENA, OFF_TOPIC)
     (reply,) = tg.fake.sent(OLENA["id"])

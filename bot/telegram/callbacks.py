@@ -24,11 +24,18 @@ from bot.telegram.render import (
     VersionData,
     VoteData,
 )
+from bot.telegram.votes import Votes
 from bot.texts import Lang, t
 
 
 async def more(
-    query: CallbackQuery, callback_data: MoreData, answers: AnswerCache, replies: Replies, lang: Lang
+    query: CallbackQuery,
+    *,
+    callback_data: MoreData,
+    answers: AnswerCache,
+    replies: Replies,
+    votes: Votes,
+    lang: Lang,
 ) -> None:
     """Show the next hit of a cached answer in place of the pressed one."""
     answer = answers.get(callback_data.key)
@@ -36,7 +43,9 @@ async def more(
         await expired(query, lang)
         return
     await query.answer()
-    await show(query, replies.answer(answer, lang, callback_data.rank, callback_data.key), edit=True)
+    await show(
+        query, replies.answer(answer, lang, callback_data.rank, callback_data.key), edit=True, votes=votes
+    )
 
 
 async def page(
@@ -53,9 +62,11 @@ async def page(
 
 async def version(
     query: CallbackQuery,
+    *,
     callback_data: VersionData,
     answer_service: AnswerService,
     replies: Replies,
+    votes: Votes,
     lang: Lang,
 ) -> None:
     """Show the published original of a translated passage, or its translation, in place."""
@@ -64,7 +75,8 @@ async def version(
         await expired(query, lang)
         return
     await query.answer()
-    await show(query, replies.in_language(passage, callback_data.lang, callback_data.ui), edit=True)
+    reply = replies.in_language(passage, callback_data.lang, callback_data.ui)
+    await show(query, reply, edit=True, votes=votes)
 
 
 async def topic(
@@ -98,6 +110,7 @@ async def example(
     replies: Replies,
     answers: AnswerCache,
     stats: Stats,
+    votes: Votes,
     lang: Lang,
 ) -> None:
     """Ask one of the example questions offered by /start."""
@@ -114,25 +127,45 @@ async def example(
         stats=stats,
         lang=lang,
     )
-    await show(query, reply, edit=False)
+    await show(query, reply, edit=False, votes=votes)
 
 
 async def vote(
-    query: CallbackQuery, callback_data: VoteData, answer_service: AnswerService, stats: Stats, lang: Lang
+    query: CallbackQuery,
+    *,
+    callback_data: VoteData,
+    answer_service: AnswerService,
+    stats: Stats,
+    votes: Votes,
+    lang: Lang,
 ) -> None:
-    """Record 👍/👎 for a passage and take the vote buttons off that message."""
-    if answer_service.passage(callback_data.pid) is None:
+    """Record 👍/👎 once per answer message (a second press replaces it); take the vote buttons off."""
+    message = query.message
+    pid = callback_data.pid
+    if (
+        message is None
+        or answer_service.passage(pid) is None
+        or not votes.check(message.chat.id, pid, callback_data.mac)
+    ):
+        # Forged, copied from another chat, or for a passage that no longer exists.
         await expired(query, lang)
         return
-    stats.record_vote(callback_data.pid, callback_data.up)
+    previous = votes.previous(message.chat.id, message.message_id)
+    if previous is not None:
+        stats.change_vote(previous, callback_data.up)
+    else:
+        row = stats.record_vote(pid, callback_data.up)
+        if row is not None:
+            votes.remember(message.chat.id, message.message_id, row)
     await query.answer(t(lang, "thanks"))
-    message = query.message
     if isinstance(message, Message) and message.reply_markup is not None:
         rows = [
             row
             for row in message.reply_markup.inline_keyboard
             if not any(_is_vote(button.callback_data) for button in row)
         ]
+        if len(rows) == len(message.reply_markup.inline_keyboard):
+            return  # the vote buttons are already gone: editing would be "message is not modified"
         markup = InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
         # The vote counts even if the message can no longer be edited.
         with contextlib.suppress(TelegramBadRequest):

@@ -14,7 +14,8 @@ from aiogram.types import CallbackQuery, Message
 from bot.replies import AnswerCache, Replies, Reply, Span
 from bot.service import AnswerService
 from bot.stats import Stats
-from bot.telegram.render import html, keyboard
+from bot.telegram.render import Signer, html, keyboard
+from bot.telegram.votes import Votes
 from bot.texts import Lang, t
 
 
@@ -33,19 +34,25 @@ def text_reply(lang: Lang, key: str, **values: object) -> Reply:
     return Reply((Span(t(lang, key, **values)),))
 
 
-async def send(message: Message, reply: Reply) -> None:
+def signer(votes: Votes | None, chat_id: int) -> Signer | None:
+    """Return the vote-button signer for a chat."""
+    return (lambda passage_id: votes.mac(chat_id, passage_id)) if votes is not None else None
+
+
+async def send(message: Message, reply: Reply, votes: Votes | None = None) -> None:
     """Send a reply to the chat of a message; in groups, as a reply to that message."""
-    text, markup = html(reply), keyboard(reply)
+    text, markup = html(reply), keyboard(reply, signer(votes, message.chat.id))
     if message.chat.type == ChatType.PRIVATE:
         await message.answer(text, reply_markup=markup)
     else:
         await message.reply(text, reply_markup=markup)
 
 
-async def show(query: CallbackQuery, reply: Reply, edit: bool) -> None:
+async def show(query: CallbackQuery, reply: Reply, edit: bool, votes: Votes | None = None) -> None:
     """Show a reply to a button press: in place of the pressed message, or as a new message."""
-    text, markup = html(reply), keyboard(reply)
     message = query.message
+    text = html(reply)
+    markup = keyboard(reply, signer(votes, message.chat.id) if message is not None else None)
     if edit and isinstance(message, Message):
         try:
             await message.edit_text(text, reply_markup=markup)

@@ -17,6 +17,7 @@ from bot.settings import Settings
 from bot.stats import Stats
 from bot.telegram import admin, callbacks, commands, errors, groups, inline, media, questions
 from bot.telegram.middlewares import InFlight, LanguageMiddleware, RateLimiter, ThrottleMiddleware
+from bot.telegram.votes import Votes, vote_secret
 from bot.texts import Lang, t
 
 logger = logging.getLogger(__name__)
@@ -63,6 +64,7 @@ class Retention:
 def build_dispatcher(settings: Settings, answer_service: AnswerService, stats: Stats) -> Dispatcher:
     """Return the dispatcher used by both polling and webhook mode (and by the tests)."""
     in_flight = InFlight()
+    secret = settings.vote_secret.get_secret_value() if settings.vote_secret else None
     dispatcher = Dispatcher(
         # No conversation state is kept, so no per-user storage either.
         disable_fsm=True,
@@ -70,6 +72,7 @@ def build_dispatcher(settings: Settings, answer_service: AnswerService, stats: S
         replies=Replies(answer_service, settings.consular_url),
         answers=AnswerCache(),
         stats=stats,
+        votes=Votes(vote_secret(secret, settings.data_dir)),
         admin_ids=settings.admin_ids,
         in_flight=in_flight,
     )

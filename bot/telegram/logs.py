@@ -67,7 +67,9 @@ class ScrubLibraryRecords(logging.Filter):
 
 def redact_secrets(settings: Settings) -> RedactSecrets:
     """Install the redacting filter on every handler of the root logger; return it."""
-    secrets = [s.get_secret_value() for s in (settings.bot_token, settings.webhook_secret) if s is not None]
+    secrets = [
+        s.get_secret_value() for s in (settings.bot_token, settings.webhook_secret, settings.vote_secret) if s
+    ]
     redactor = RedactSecrets(secrets)
     root = logging.getLogger()
     if not root.handlers:

@@ -11,6 +11,7 @@ from bot.replies import AnswerCache, Replies
 from bot.service import AnswerService
 from bot.stats import Stats
 from bot.telegram.common import answer_reply, on_message, send, text_reply
+from bot.telegram.votes import Votes
 from bot.texts import Lang
 
 
@@ -22,6 +23,7 @@ async def ask_command(
     replies: Replies,
     answers: AnswerCache,
     stats: Stats,
+    votes: Votes,
     lang: Lang,
 ) -> None:
     """Answer the question written after /ask."""
@@ -31,7 +33,7 @@ async def ask_command(
     reply = await answer_reply(
         command.args, answer_service=answer_service, replies=replies, answers=answers, stats=stats, lang=lang
     )
-    await send(message, reply)
+    await send(message, reply, votes)
 
 
 async def unknown_command(message: Message, lang: Lang) -> None:
@@ -47,13 +49,14 @@ async def question(
     replies: Replies,
     answers: AnswerCache,
     stats: Stats,
+    votes: Votes,
     lang: Lang,
 ) -> None:
     """Answer a question: any text in a private chat, or one addressed to the bot in a group."""
     reply = await answer_reply(
         text, answer_service=answer_service, replies=replies, answers=answers, stats=stats, lang=lang
     )
-    await send(message, reply)
+    await send(message, reply, votes)
 
 
 def build_router() -> Router:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal, assert_never
 
 from aiogram.filters.callback_data import CallbackData
@@ -45,10 +46,11 @@ class ExampleData(CallbackData, prefix="ex"):
 
 
 class VoteData(CallbackData, prefix="v"):
-    """Record 👍 (up) or 👎 on a passage."""
+    """Record 👍 (up) or 👎 on a passage; `mac` binds the button to its chat (bot/telegram/votes.py)."""
 
     pid: str = Field(min_length=1, max_length=40)
     up: bool
+    mac: str = Field(min_length=10, max_length=10, pattern=r"^[A-Za-z0-9_-]+$")
 
 
 class TopicsData(CallbackData, prefix="ts"):
@@ -63,8 +65,12 @@ class VersionData(CallbackData, prefix="vr"):
     ui: Literal["en", "uk"]
 
 
-def pack(button: Button) -> str:
-    """Return the callback data of a button."""
+Signer = Callable[[str], str]
+"""Passage id -> the MAC of a vote button for it in the chat the reply goes to."""
+
+
+def pack(button: Button, sign: Signer | None = None) -> str:
+    """Return the callback data of a button; vote buttons need the chat's signer."""
     args = button.args
     data: CallbackData
     match button.action:
@@ -77,7 +83,9 @@ def pack(button: Button) -> str:
         case "example":
             data = ExampleData(n=int(args[0]))
         case "vote":
-            data = VoteData(pid=args[0], up=args[1] == "1")
+            if sign is None:
+                raise ValueError("vote buttons are signed for their chat: pass a signer")
+            data = VoteData(pid=args[0], up=args[1] == "1", mac=sign(args[0]))
         case "topics":
             data = TopicsData()
         case "version":
@@ -153,10 +161,10 @@ def label(text: str) -> str:
     return text if len(text) <= MAX_LABEL else text[: MAX_LABEL - 1].rstrip() + ELLIPSIS
 
 
-def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+def keyboard(reply: Reply, sign: Signer | None = None) -> InlineKeyboardMarkup | None:
     """Return the inline keyboard of a reply, or None when it has no buttons."""
     rows = [
-        [InlineKeyboardButton(text=label(button.label), callback_data=pack(button)) for button in row]
+        [InlineKeyboardButton(text=label(button.label), callback_data=pack(button, sign)) for button in row]
         for row in reply.buttons
         if row
     ]
