@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
+import sys
 from typing import TextIO
 
-from bot.replies import Replies, Reply
+from bot.replies import Button, Replies, Reply
 from bot.service import Answer, AnswerService
 from bot.texts import Lang, t
 from index.content import Passage
 
 
-def render_plain(reply: Reply) -> str:
-    """Render a reply as plain text, buttons as a bracketed line under it."""
+def render_plain(reply: Reply, numbered: bool = False) -> str:
+    """Render a reply as plain text, buttons as a bracketed line under it (numbered to press them)."""
     text = reply.plain().rstrip()
-    labels = [f"[{button.label}]" for row in reply.buttons for button in row]
+    buttons = [button for row in reply.buttons for button in row]
+    labels = [f"[{f'{n} ' if numbered else ''}{b.label}]" for n, b in enumerate(buttons, start=1)]
     return f"{text}\n{' '.join(labels)}" if labels else text
 
 
@@ -38,20 +41,28 @@ class Console:
         self._page: Passage | None = None
         self._shown: Passage | None = None
         """The passage on screen, for /original and /translation."""
-        self._picking_topic = False
+        self._buttons: list[Button] = []
+        """The buttons of the last reply: typing a number (or a label) presses one."""
 
     def run(self) -> int:
         """Serve until /quit or end of input; return the exit code."""
-        interactive = self.stdin.isatty()
+        interactive = self.stdin.isatty() and self.stdin is sys.stdin
+        if interactive:
+            with contextlib.suppress(ImportError):
+                import readline  # noqa: F401  (line editing and history for input(), where available)
         self._say(self.replies.start(self.lang))
         self._write(t(self.lang, "help_console").splitlines()[0])
         while True:
             if interactive:
-                self.stdout.write("> ")
-                self.stdout.flush()
-            line = self.stdin.readline()
-            if not line:
-                return 0
+                try:
+                    line = input("> ")
+                except EOFError:
+                    self.stdout.write("\n")  # leave the shell prompt on a line of its own
+                    return 0
+            else:
+                line = self.stdin.readline()
+                if not line:
+                    return 0
             if not self.handle(line.strip()):
                 return 0
 
@@ -71,14 +82,44 @@ class Console:
             self._more()
         elif command in ("/original", "/translation"):
             self._switch(original=command == "/original")
-        elif self._picking_topic and line.isdigit():
-            self._topics(line)
+        elif (button := self._button(line)) is not None:
+            self._press(button)
         else:
             self._ask(line)
         return True
 
+    def _button(self, line: str) -> Button | None:
+        """Return the button of the last reply a line names, by number or by label."""
+        if line.isdigit() and 1 <= int(line) <= len(self._buttons):
+            return self._buttons[int(line) - 1]
+        label = line.strip("[]").casefold()
+        return next((b for b in self._buttons if b.label.casefold() == label), None) if label else None
+
+    def _press(self, button: Button) -> None:
+        """Do what the button does in Telegram."""
+        args = button.args
+        if button.action == "more":
+            self._more()
+        elif button.action in ("page", "version"):
+            passage = self.service.passage(args[0])
+            if passage is None:
+                self._write(t(self.lang, "expired"))
+            elif button.action == "page":
+                self._open(passage)
+            else:
+                self._say(self.replies.in_language(passage, args[1], self.lang))
+        elif button.action == "topic":
+            section = next((s for s in self.service.sections if s.id == args[0]), None)
+            if section is not None:
+                self._open(section.passages[0])
+        elif button.action == "topics":
+            self._topics("")
+        elif button.action == "example":
+            self._ask(self.replies.examples()[int(args[0])])
+        elif button.action == "vote":
+            self._write(t(self.lang, "thanks"))
+
     def _ask(self, question: str) -> None:
-        self._picking_topic = False
         self._page = None
         self._answer = self.service.ask(question)
         if self._answer.language in ("uk", "ru"):
@@ -121,10 +162,8 @@ class Console:
             self._shown = None
             self._say(self.replies.topics(self.lang))
             self._write(t(self.lang, "pick_topic", n=len(sections)))
-            self._picking_topic = True
             return
         if choice.isdigit() and 1 <= int(choice) <= len(sections):
-            self._picking_topic = False
             self._open(sections[int(choice) - 1].passages[0])
         else:
             self._write(t(self.lang, "pick_topic", n=len(sections)))
@@ -140,7 +179,8 @@ class Console:
         self._say(self.replies.passage(passage, self.lang))
 
     def _say(self, reply: Reply) -> None:
-        self._write(render_plain(reply))
+        self._buttons = [button for row in reply.buttons for button in row]
+        self._write(render_plain(reply, numbered=True))
 
     def _write(self, text: str) -> None:
         self.stdout.write(text + "\n\n")

@@ -109,7 +109,17 @@ def test_console_original_shows_the_published_text() -> None:
     result = run("console", stdin="Скільки українців живе в Казахстані?\n/original\n")
     out = result.stdout
     assert out.index("373 тисячі") < out.index("Currently, Kazakhstan is home to almost 373 thousand")
-    assert "[Українською]" in out
+    assert "[3 Українською]" in out
+
+
+def test_console_buttons_are_pressed_by_number_or_label() -> None:
+    script = "/topics\n3\nNext »\n1\nHow many generators did Kusto Group deliver?\n1\n"
+    out = run("console", stdin=script).stdout
+    assert "Passage 1 of 13" in out and "Passage 2 of 13" in out  # "3" opened a section, "Next »" paged
+    assert out.index("Passage 2 of 13") < out.index(
+        "Passage 1 of 13", out.index("Passage 2 of 13")
+    )  # "1" back
+    assert "[1 👍] [2 👎]" in out and "Thank you for the feedback!" in out
 
 
 def test_console_piped_session() -> None:
