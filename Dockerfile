@@ -1,6 +1,8 @@
 # The Telegram bot. Build:  docker build -t embassy-qa-bot .
 # Run:   docker run -d --restart unless-stopped -e BOT_TOKEN=123456:ABC... -v embassy-bot-data:/data embassy-qa-bot
-FROM python:3.11-slim
+# Pinned to a Debian release: update the tag deliberately (e.g. to the next -slim-<release>) and rebuild.
+# x86-64 only with SEMANTIC=on: the embedding model's engine is built for it (docker build --platform linux/amd64).
+FROM python:3.11-slim-bookworm
 
 ENV PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
@@ -20,6 +22,8 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
 COPY bot/ bot/
 COPY index/ index/
 COPY content/ content/
+# Bytecode compiled once at build, so that a start does not compile every module.
+RUN python -m compileall -q bot index
 
 # An unprivileged user; the statistics database lives in the /data volume.
 RUN useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin bot \
