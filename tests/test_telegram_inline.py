@@ -75,3 +75,19 @@ async def test_inline_ukrainian_query_lists_the_translated_passage(tg: RunningBo
     first = call.params["results"][0]
     assert first["title"].startswith("Якою є нині траєкторія")
     assert "373 тисячі" in first["input_message_content"]["message_text"]
+
+
+async def test_a_flood_of_inline_queries_is_answered_latest_only_and_others_are_served(
+    tg: RunningBot,
+) -> None:
+    fake = tg.fake
+    flooder = user(505555555, "Flood", "Er", "flood_er")
+    ids = [fake.inline(flooder, f"humanitarian aid {n}") for n in range(200)]
+    fake.send(OLENA, "How many generators did Kusto Group deliver?")
+    (reply,) = await fake.replies(OLENA["id"])
+    assert "41 high-power generators" in reply.plain
+    await fake.answered(ids[-1])  # the latest query is answered
+    await tg.settle()
+    answered = {call.params["inline_query_id"] for call in fake.sent(method="answerInlineQuery")}
+    assert ids[-1] in answered
+    assert len(answered & set(ids)) <= 5  # superseded queries are dropped, not answered one by one

@@ -16,7 +16,13 @@ from bot.service import AnswerService
 from bot.settings import Settings
 from bot.stats import Stats
 from bot.telegram import admin, callbacks, commands, errors, groups, inline, media, questions
-from bot.telegram.middlewares import InFlight, LanguageMiddleware, RateLimiter, ThrottleMiddleware
+from bot.telegram.middlewares import (
+    InFlight,
+    LanguageMiddleware,
+    LatestInlineOnly,
+    RateLimiter,
+    ThrottleMiddleware,
+)
 from bot.telegram.votes import Votes, vote_secret
 from bot.texts import Lang, t
 
@@ -81,6 +87,7 @@ def build_dispatcher(settings: Settings, answer_service: AnswerService, stats: S
     throttle = ThrottleMiddleware(RateLimiter(settings.rate_limit_messages, settings.rate_limit_seconds))
     for observer in (dispatcher.message, dispatcher.edited_message, dispatcher.callback_query):
         observer.middleware(throttle)
+    dispatcher.inline_query.middleware(LatestInlineOnly())
     dispatcher.include_routers(
         *(
             module.build_router()

@@ -129,3 +129,40 @@ class ThrottleMiddleware(BaseMiddleware):
         elif isinstance(event, Message) and verdict == "notify":
             await event.answer(notice)
         return None
+
+
+class LatestInlineOnly(BaseMiddleware):
+    """Answer one inline query per user at a time, and only the latest one typed.
+
+    Telegram sends an inline query for each keystroke. Queries of one user are served one
+    after another; a query that a newer one from the same user has superseded while it
+    waited is dropped unanswered (Telegram shows the newest results anyway), so a user
+    sending thousands of queries costs the others one query's work at a time. Users are
+    known by a keyed hash of their id, in memory, forgotten when they are idle.
+    """
+
+    def __init__(self) -> None:
+        self._key = secrets.token_bytes(16)
+        self._latest: dict[bytes, int] = {}
+        self._locks: dict[bytes, asyncio.Lock] = {}
+        self._counter = 0
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        """Serve the query if it is still its user's latest when its turn comes."""
+        user: User | None = data.get("event_from_user")
+        if user is None:
+            return await handler(event, data)
+        key = hashlib.blake2b(str(user.id).encode(), key=self._key, digest_size=8).digest()
+        self._counter += 1
+        mine = self._latest[key] = self._counter
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        async with lock:
+            if self._latest.get(key) != mine:
+                return None  # superseded by a newer query of this user
+            try:
+                return await handler(event, data)
+            finally:
+                if self._latest.get(key) == mine:
+                    # Nothing newer is waiting: forget the user.
+                    del self._latest[key]
+                    del self._locks[key]
