@@ -31,6 +31,7 @@ REQUIRED_KEYS = ("id", "title", "speaker", "date", "language")
 OPTIONAL_KEYS = ("role", "published", "kind", "examples", "translation_of", "note")
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 _LANGUAGE_RE = re.compile(r"^[a-z]{2,3}$")
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
 _KEY_RE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s*:\s*(.*)$")
 
 
@@ -262,7 +263,9 @@ def _decode(path: Path) -> str:
     if "\x00" in text:
         line = text[: text.index("\x00")].count("\n") + 1
         raise ContentError(path, line, "contains a NUL byte; is this a text file?")
-    return text
+    # Invisible characters pasted from web pages would split words ("Kaz\u200bakhstan"); questions
+    # lose them in the answering service too.
+    return text.translate(_INVISIBLE)
 
 
 def _parse_header(path: Path, lines: list[str]) -> tuple[dict[str, str], dict[str, int], int]:

@@ -227,3 +227,11 @@ def test_a_second_translation_into_the_same_language_is_refused(tmp_path: Path) 
     with pytest.raises(ContentError, match="a second uk translation of faq") as error:
         load_corpus(tmp_path)
     assert error.value.path == str(path)
+
+
+def test_invisible_characters_in_content_do_not_split_words(tmp_path: Path) -> None:
+    body = "\n## Fe\u200bes\n\nThe consular fee is paid in ten\u200bge\u2060.\n"
+    write(tmp_path, "faq.md", GOOD_HEADER + body)
+    corpus = load_corpus(tmp_path)
+    assert corpus.passages[0].text == "The consular fee is paid in tenge."
+    assert corpus.sections[0].title == "Fees"
