@@ -94,6 +94,7 @@ async def test_commands_are_registered_in_english_and_ukrainian(start_bot: Start
     assert [c["command"] for c in english] == ["start", "help", "topics", "about", "ask"]
     assert [c["command"] for c in ukrainian] == [c["command"] for c in english]
     assert english[0]["description"] != ukrainian[0]["description"]
+    assert fake.commands[(default, "ru")] == ukrainian  # Russian-language users get the Ukrainian menu
     staff = fake.commands[(json.dumps({"chat_id": 424242, "type": "chat"}), "")]
     assert [c["command"] for c in staff][-2:] == ["stats", "reload"]
     assert fake.sent(method="deleteWebhook")

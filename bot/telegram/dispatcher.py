@@ -30,8 +30,8 @@ logger = logging.getLogger(__name__)
 
 PUBLIC_COMMANDS = ("start", "help", "topics", "about", "ask")
 STAFF_COMMANDS = ("stats", "reload")
-LANGUAGES: tuple[tuple[Lang, str | None], ...] = (("en", None), ("uk", "uk"))
-"""Command menus: English for everyone (no language code), Ukrainian for `uk` users."""
+LANGUAGES: tuple[tuple[Lang, str | None], ...] = (("en", None), ("uk", "uk"), ("uk", "ru"))
+"""Command menus: English for everyone (no language code), Ukrainian for `uk` and `ru` users."""
 SHUTDOWN_GRACE = 5.0
 """Seconds that updates being handled get to finish when the bot stops."""
 
