@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,7 +64,7 @@ def _no_personal_data_in_logs(
     for when in ("setup", "call", "teardown"):
         for record in caplog.get_records(when):
             line = formatter.format(record)
-            leaked = [item for item in PEOPLE if item in line]
+            leaked = [item for item in PEOPLE if re.search(rf"(?<!\w){re.escape(item)}(?!\w)", line)]
             assert not leaked, f"personal data {leaked} in a log line: {line[:300]}"
 
 

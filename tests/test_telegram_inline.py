@@ -81,7 +81,7 @@ async def test_a_flood_of_inline_queries_is_answered_latest_only_and_others_are_
     tg: RunningBot,
 ) -> None:
     fake = tg.fake
-    flooder = user(505555555, "Flood", "Er", "flood_er")
+    flooder = user(505555555, "Flood", "Kovalenko", "flood_sender")
     ids = [fake.inline(flooder, f"humanitarian aid {n}") for n in range(200)]
     fake.send(OLENA, "How many generators did Kusto Group deliver?")
     (reply,) = await fake.replies(OLENA["id"])
