@@ -40,6 +40,8 @@ FEATURES: dict[str, Callable[[Evidence], float]] = {
     "translated": lambda e: 1.0 if e.translated else 0.0,
     "log_words": lambda e: math.log1p(e.words),
     "intent": lambda e: e.intent,
+    "asks_fact": lambda e: 1.0 if e.asks_fact else 0.0,
+    "fact_missing": lambda e: 1.0 if e.fact_missing else 0.0,
 }
 SEMANTIC_FEATURES = (
     "cosine",
@@ -53,8 +55,19 @@ SEMANTIC_FEATURES = (
     "translated",
     "log_words",
     "intent",
+    "asks_fact",
+    "fact_missing",
 )
-LEXICAL_FEATURES = ("coverage", "unknown", "bm25_margin", "non_en", "translated", "log_words")
+LEXICAL_FEATURES = (
+    "coverage",
+    "unknown",
+    "bm25_margin",
+    "non_en",
+    "translated",
+    "log_words",
+    "asks_fact",
+    "fact_missing",
+)
 
 
 class DecisionError(Exception):

@@ -37,6 +37,8 @@ class DenseScores:
     """Per passage: the mean of its best paragraph's cosine (any language) and its best sentence's."""
     mean: float
     std: float
+    units: NDArray[np.float32] | None = None
+    """The cosine of every embedded unit (paragraphs and sentences)."""
 
 
 class DenseIndex:
@@ -92,7 +94,16 @@ class DenseIndex:
         paragraph = np.full(self.n_passages, -1.0, dtype=np.float32)
         np.maximum.at(paragraph, self.owners[self._whole], unit_cos[self._whole])
         cosine = ((paragraph + best) / 2).astype(np.float32)
-        return DenseScores(cosine, float(cosine.mean()), float(cosine.std()))
+        return DenseScores(cosine, float(cosine.mean()), float(cosine.std()), unit_cos)
+
+    def best_sentence(self, scores: DenseScores, passage: int) -> str:
+        """Return the passage's sentence (in any language) nearest the question."""
+        own = self.owners == passage
+        sentence = own & ~self._whole
+        mask = sentence if sentence.any() else own
+        if scores.units is None or not mask.any():
+            return ""
+        return self.units[int(np.argmax(np.where(mask, scores.units, -np.inf)))]
 
 
 def write_bundled(dense: DenseIndex, content_dir: Path) -> Path:

@@ -11,6 +11,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from index.analysis import SlavicAnalyzer
+from index.answer_type import supplies, wanted
 from index.content import Corpus, Passage
 from index.dense import DenseIndex
 from index.language import question_script, to_cyrillic, to_latin
@@ -46,6 +47,10 @@ class Evidence:
     """Similarity to the nearest example of small talk or a consular matter."""
     translated: bool = False
     """A Ukrainian or Russian question with a translation of the best passage to match it against."""
+    asks_fact: bool = False
+    """The question asks how many, when or who."""
+    fact_missing: bool = False
+    """It does, and the passage's sentence nearest the question has no number, date or name."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,21 +217,22 @@ class HybridIndex:
             return matched, max(share, translated(i))
 
         vector = self.query_vector(question, language)
-        wanted = max(k, 0) + 1  # one more than shown: each hit's margin over the next
-        bm25_top = lexical.engine.top_k(terms, max(wanted, CANDIDATES)) if terms and len(lexical) else []
+        shown = max(k, 0) + 1  # one more than shown: each hit's margin over the next
+        bm25_top = lexical.engine.top_k(terms, max(shown, CANDIDATES)) if terms and len(lexical) else []
         bm25 = dict(bm25_top)
         if vector is None or self.dense is None:
             if language in ("uk", "ru") and self.translated:
                 # Translated passages by rank-bm25 on their translation; a passage without a
                 # translation can still come first by its English score (names in the question).
                 merged = dict(bm25_top)
-                merged.update(self._translated_top(question, language, max(wanted, CANDIDATES)))
+                merged.update(self._translated_top(question, language, max(shown, CANDIDATES)))
                 bm25_top = sorted(merged.items(), key=lambda item: (-coverage(item[0])[1], -item[1], item[0]))
             hits = []
-            for i, score in bm25_top[:wanted]:
+            for i, score in bm25_top[:shown]:
                 matched, share = coverage(i)
                 hits.append(Hit(lexical.corpus.passages[i], score, matched, bm25=score, coverage=share))
             spreads = [0.0] * len(hits)
+            nearest = [hit.passage.text for hit in hits]
         else:
             dense = self.dense.scores(vector)
             order = np.argsort(-dense.cosine, kind="stable")[:CANDIDATES].tolist()
@@ -236,15 +242,17 @@ class HybridIndex:
                 matched, share = coverage(i)
                 scored.append((w * float(dense.cosine[i]) + (1 - w) * share, -i, matched, share))
             scored.sort(reverse=True)
-            hits, spreads = [], []
-            for fused, neg, matched, share in scored[:wanted]:
+            hits, spreads, nearest = [], [], []
+            for fused, neg, matched, share in scored[:shown]:
                 cos = float(dense.cosine[-neg])
                 hits.append(
                     Hit(lexical.corpus.passages[-neg], fused, matched, bm25.get(-neg, 0.0), share, cos)
                 )
                 spread = (cos - dense.mean) / dense.std if dense.std > 0 else 0.0
                 spreads.append(spread)
+                nearest.append(self.dense.best_sentence(dense, -neg))
         unknown = self._unknown(question, language, terms)
+        asked = wanted(question)
         common = Evidence(
             language=language,
             script=question_script(question),
@@ -263,6 +271,8 @@ class HybridIndex:
                 margin=hit.score - (hits[j + 1].score if j + 1 < len(hits) else 0.0),
                 bm25_margin=_relative_gap(hit.bm25, hits[j + 1].bm25 if j + 1 < len(hits) else 0.0),
                 spread=spreads[j],
+                asks_fact=asked is not None,
+                fact_missing=not supplies(asked, nearest[j], question),
             )
             for j, hit in enumerate(hits[:k])
         )

@@ -143,8 +143,8 @@ def test_english_held_out_questions(service: AnswerService) -> None:
     figures = evaluate(service, load("questions-heldout.jsonl"))
     assert figures.in_scope >= 50
     assert figures.top1 >= 0.88
-    assert figures.answered_right >= 0.68
-    assert figures.declined >= 0.85
+    assert figures.answered_right >= 0.74
+    assert figures.declined >= 0.88
 
 
 def test_ukrainian_and_russian_questions(service: AnswerService) -> None:
@@ -155,8 +155,8 @@ def test_ukrainian_and_russian_questions(service: AnswerService) -> None:
     held_out = evaluate(service, load("questions-heldout-uk-ru.jsonl"))
     assert held_out.in_scope >= 60
     assert held_out.top1 >= 0.85
-    assert held_out.answered_right >= 0.48
-    assert held_out.declined >= 0.82
+    assert held_out.answered_right >= 0.58
+    assert held_out.declined >= 0.85
 
 
 def test_bm25_only_mode_keeps_its_own_calibrated_rule(lexical: AnswerService) -> None:

@@ -1,0 +1,78 @@
+"""What kind of fact a question asks for, and whether a sentence could supply it.
+
+A passage on the right topic does not answer "how many ..." if its best sentence
+has no number, nor "when ..." without a date, nor "who ..." without a name. The
+decision model sees both flags: questions that ask for such a fact are the ones
+most often on topic yet not answered by the texts.
+
+Patterns cover English, Ukrainian and Russian, and the two typed in Latin letters.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import Enum
+
+
+class Wanted(Enum):
+    """The kind of fact a question asks for."""
+
+    QUANTITY = "quantity"
+    TIME = "time"
+    PERSON = "person"
+
+
+_QUANTITY = re.compile(
+    r"\b(how (many|much)|what (percentage|number|amount|share)|скільк\w*|сколько|skolk\w*|skilk\w*"
+    r"|яка кількість|какое количество|какой процент|який відсоток)\b",
+    re.IGNORECASE,
+)
+_TIME = re.compile(
+    r"\b(when|what (year|date|time|day|month)|how long|коли|когда|koly|kogda|якого числа|какого числа"
+    r"|в якому році|в каком году|о котрій|во сколько|з якого року|с какого года)\b",
+    re.IGNORECASE,
+)
+_PERSON = re.compile(r"\b(who|whose|хто|кто|чиї|чий|чия|чья|чьи|чей|kto|khto|chyi|chei)\b", re.IGNORECASE)
+
+# The texts are in English and Ukrainian: numbers and dates as they are written there.
+_NUMBER_WORDS = (
+    r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty"
+    r"|hundreds?|thousands?|millions?|billions?|dozens?|several|half|double"
+    r"|один|одна|два|дві|три|чотири|п.ять|шість|десят\w*|сот\w*|тисяч\w*|мільйон\w*|мільярд\w*"
+    r"|кілька|декілька|половин\w*"
+)
+_TIME_WORDS = (
+    r"january|february|march|april|may|june|july|august|september|october|november|december"
+    r"|today|yesterday|years?|weeks?|months?|since|ago|beginning|recently|now"
+    r"|січ\w*|лют\w*|берез\w*|квіт\w*|трав\w*|черв\w*|лип\w*|серп\w*|верес\w*|жовт\w*|листопад\w*"
+    r"|груд\w*|рок\w*|рік|тиж\w*|місяц\w*|відтоді|нині|зараз"
+)
+_HAS_NUMBER = re.compile(rf"\d|\b({_NUMBER_WORDS})\b", re.IGNORECASE)
+_HAS_TIME = re.compile(rf"\d|\b({_TIME_WORDS})\b", re.IGNORECASE)
+# A capitalised word that does not start a sentence: a name of a person, company or place.
+_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-ZА-ЯІЇЄҐ][\w'’-]+")
+_WORD = re.compile(r"\w+")
+
+
+def wanted(question: str) -> Wanted | None:
+    """Return the kind of fact the question asks for, or None for any other question."""
+    if _QUANTITY.search(question):
+        return Wanted.QUANTITY
+    if _TIME.search(question):
+        return Wanted.TIME
+    if _PERSON.search(question):
+        return Wanted.PERSON
+    return None
+
+
+def supplies(kind: Wanted | None, sentence: str, question: str) -> bool:
+    """Return whether the sentence holds a fact of the kind asked for (True when nothing is asked)."""
+    if kind is Wanted.QUANTITY:
+        return bool(_HAS_NUMBER.search(sentence))
+    if kind is Wanted.TIME:
+        return bool(_HAS_TIME.search(sentence))
+    if kind is Wanted.PERSON:
+        # A name the question does not already give (compared by its first five letters).
+        asked = {word.casefold()[:5] for word in _WORD.findall(question)}
+        return any(name.casefold()[:5] not in asked for name in _NAME.findall(sentence))
+    return True
