@@ -65,6 +65,8 @@ class Settings(BaseSettings):
     rate_limit_messages: int = Field(default=5, ge=1)
     rate_limit_seconds: float = Field(default=10.0, gt=0)
     retention_days: int = Field(default=30, ge=1)
+    shutdown_grace: float = Field(default=8.0, ge=0, le=300, allow_inf_nan=False)
+    """Seconds updates in progress get to finish on SIGTERM (Docker kills after 10 s by default)."""
 
     @field_validator("content_dir", "data_dir", "index_cache_dir")
     @classmethod

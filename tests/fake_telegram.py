@@ -251,6 +251,8 @@ class FakeTelegram:
         self._closing = False
         self.polls = 0
         """getUpdates requests received so far, finished or not."""
+        self.latency: dict[str, float] = {}
+        """Seconds a method (lower-case name) takes, to play a slow Telegram."""
         self._runner: web.AppRunner | None = None
 
     # Server
@@ -294,6 +296,8 @@ class FakeTelegram:
                 request.transport.close()
                 return web.Response()
             return self._error(method, params, failure.status, failure.retry_after)
+        if delay := self.latency.get(method.lower()):
+            await asyncio.sleep(delay)
         handler = getattr(self, "_m_" + method.lower(), None)
         if handler is None:
             return self._error(method, params, 404, description="Not Found: method not found")
@@ -630,6 +634,11 @@ class FakeTelegram:
             return response.status
 
     # Waiting and looking
+
+    @property
+    def confirmed_up_to(self) -> int:
+        """Return the highest update id the bot has confirmed."""
+        return self._confirmed
 
     def confirmed(self) -> bool:
         """Return whether the bot has fetched and confirmed every queued update."""

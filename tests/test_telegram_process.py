@@ -15,6 +15,7 @@ from tests.fake_telegram import FakeTelegram, user
 
 ROOT = Path(__file__).resolve().parents[1]
 OLENA = user(509876543, "Olena", "Petrenko", "olena_secret_handle")
+TARAS = user(509876544, "Taras", "Hrytsenko", "taras_quiet_handle")
 PERSONAL = "How do I renew my passport? My phone is +7 701 123 45 67, mail olena.p@example.com"
 
 
@@ -27,10 +28,10 @@ def environment(tmp_path: Path, **values: str) -> dict[str, str]:
     return env
 
 
-async def start(fake: FakeTelegram, tmp_path: Path) -> tuple[asyncio.subprocess.Process, Path]:
+async def start(fake: FakeTelegram, tmp_path: Path, **values: str) -> tuple[asyncio.subprocess.Process, Path]:
     log = tmp_path / "bot.log"
-    env = environment(tmp_path, BOT_TOKEN=fake.token, TELEGRAM_API_URL=fake.url)
-    with log.open("wb") as out:
+    env = environment(tmp_path, BOT_TOKEN=fake.token, TELEGRAM_API_URL=fake.url, **values)
+    with log.open("ab") as out:
         process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot", "telegram", cwd=tmp_path, env=env, stdout=out, stderr=out
         )
@@ -133,17 +134,22 @@ async def test_unusable_statistics_at_start_still_answer(
     assert "Traceback" not in text
 
 
-async def test_an_update_aiogram_cannot_parse_is_not_logged_with_its_payload(
+async def test_an_update_aiogram_cannot_parse_is_skipped_and_not_logged_with_its_payload(
     fake: FakeTelegram, tmp_path: Path
 ) -> None:
     process, log = await start(fake, tmp_path)
-    # A message without message_id or date: aiogram's parsing of the batch fails.
+    # A message without message_id or date: aiogram cannot read it. Before, the whole batch
+    # failed on every poll (logged with its payload, 8 times in 15 s) and others waited.
     fake.push({"message": {"from": OLENA, "chat": {"id": OLENA["id"], "type": "private"}, "text": PERSONAL}})
-    await fake.wait_for(lambda: "Failed to fetch updates" in log.read_text(), timeout=30)
+    fake.send(TARAS, "What about ambulances?")
+    reply = await asyncio.wait_for(fake.replies(TARAS["id"], 1), 10)
+    assert "<b>ambulance" in reply[0].html
+    await fake.wait_for(fake.confirmed)
     process.send_signal(signal.SIGTERM)
     assert await asyncio.wait_for(process.wait(), 15) == 0
     text = log.read_text()
-    assert "Failed to fetch updates - ClientDecodeError" in text
+    assert text.count("skipped an update that could not be read (ValidationError)") == 1
+    assert "Traceback" not in text
     for private in (
         str(OLENA["id"]),
         OLENA["first_name"],

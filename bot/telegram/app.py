@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import secrets
 import signal
@@ -22,6 +21,7 @@ from bot.settings import Settings, SettingsError
 from bot.stats import Stats
 from bot.telegram.dispatcher import build_dispatcher
 from bot.telegram.logs import redact_secrets
+from bot.telegram.polling import Poller
 from bot.telegram.session import build_session
 from bot.wiring import build_service
 
@@ -100,20 +100,15 @@ def build_webhook_app(bot: Bot, dispatcher: Dispatcher, settings: Settings, secr
     return app
 
 
-async def _poll(bot: Bot, dispatcher: Dispatcher, stop: asyncio.Event) -> None:
+async def _poll(bot: Bot, dispatcher: Dispatcher, settings: Settings, stop: asyncio.Event) -> None:
+    """Long-poll with our Poller (confirms only handled updates), around aiogram's startup and shutdown."""
     await bot.delete_webhook(drop_pending_updates=False)
-    polling = asyncio.create_task(dispatcher.start_polling(bot, handle_signals=False))
-    stopping = asyncio.create_task(stop.wait())
-    await asyncio.wait({polling, stopping}, return_when=asyncio.FIRST_COMPLETED)
-    stopping.cancel()
-    if not polling.done():
-        try:
-            await dispatcher.stop_polling()
-        except RuntimeError:
-            # Stopped before polling even began.
-            polling.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await polling
+    await dispatcher.emit_startup(bot=bot, dispatcher=dispatcher, bots=[bot], **dispatcher.workflow_data)
+    try:
+        poller = Poller(bot, dispatcher, grace=settings.shutdown_grace, state_dir=settings.data_dir)
+        await poller.run(stop)
+    finally:
+        await dispatcher.emit_shutdown(bot=bot, dispatcher=dispatcher, bots=[bot], **dispatcher.workflow_data)
 
 
 async def _serve_webhook(bot: Bot, dispatcher: Dispatcher, settings: Settings, stop: asyncio.Event) -> None:
@@ -153,7 +148,7 @@ async def serve(bot: Bot, dispatcher: Dispatcher, settings: Settings, stop: asyn
         if settings.webhook_url:
             await _serve_webhook(bot, dispatcher, settings, stop)
         else:
-            await _poll(bot, dispatcher, stop)
+            await _poll(bot, dispatcher, settings, stop)
     finally:
         await bot.session.close()
 

@@ -20,6 +20,7 @@ from bot.telegram.middlewares import (
     InFlight,
     LanguageMiddleware,
     LatestInlineOnly,
+    OnePerUser,
     RateLimiter,
     ThrottleMiddleware,
 )
@@ -32,8 +33,6 @@ PUBLIC_COMMANDS = ("start", "help", "topics", "about", "ask")
 STAFF_COMMANDS = ("stats", "reload")
 LANGUAGES: tuple[tuple[Lang, str | None], ...] = (("en", None), ("uk", "uk"), ("uk", "ru"))
 """Command menus: English for everyone (no language code), Ukrainian for `uk` and `ru` users."""
-SHUTDOWN_GRACE = 5.0
-"""Seconds that updates being handled get to finish when the bot stops."""
 
 
 class Retention:
@@ -81,12 +80,15 @@ def build_dispatcher(settings: Settings, answer_service: AnswerService, stats: S
         votes=Votes(vote_secret(secret, settings.data_dir)),
         admin_ids=settings.admin_ids,
         in_flight=in_flight,
+        shutdown_grace=settings.shutdown_grace,
     )
     dispatcher.update.outer_middleware(in_flight)
     dispatcher.update.outer_middleware(LanguageMiddleware())
     throttle = ThrottleMiddleware(RateLimiter(settings.rate_limit_messages, settings.rate_limit_seconds))
+    one_per_user = OnePerUser()
     for observer in (dispatcher.message, dispatcher.edited_message, dispatcher.callback_query):
-        observer.middleware(throttle)
+        observer.middleware(throttle)  # first: a refused update does not wait for its turn
+        observer.middleware(one_per_user)
     dispatcher.inline_query.middleware(LatestInlineOnly())
     dispatcher.include_routers(
         *(
@@ -123,7 +125,7 @@ async def set_commands(bot: Bot, admin_ids: frozenset[int]) -> None:
         logger.warning("staff command menu not set for %d of %d staff members", failed, len(admin_ids))
 
 
-async def finish_updates(in_flight: InFlight) -> None:
-    """Let updates being handled finish before the session closes."""
-    if not await in_flight.wait_idle(SHUTDOWN_GRACE):
+async def finish_updates(in_flight: InFlight, shutdown_grace: float) -> None:
+    """Let updates being handled finish (webhook mode) before the session closes."""
+    if not await in_flight.wait_idle(shutdown_grace):
         logger.warning("stopped with %d updates still being handled", in_flight.count)

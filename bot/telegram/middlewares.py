@@ -131,6 +131,35 @@ class ThrottleMiddleware(BaseMiddleware):
         return None
 
 
+class OnePerUser(BaseMiddleware):
+    """Handle one update of each user at a time, in the order they came.
+
+    A user sending many messages at once waits for their own answers one by one
+    instead of taking every worker thread, so the others are served meanwhile. Users
+    are known by a keyed hash of their id, in memory, forgotten when idle.
+    """
+
+    def __init__(self) -> None:
+        self._key = secrets.token_bytes(16)
+        self._locks: dict[bytes, tuple[asyncio.Lock, list[int]]] = {}
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        """Wait for this user's earlier updates, then handle this one."""
+        user: User | None = data.get("event_from_user")
+        if user is None:
+            return await handler(event, data)
+        key = hashlib.blake2b(str(user.id).encode(), key=self._key, digest_size=8).digest()
+        lock, waiting = self._locks.setdefault(key, (asyncio.Lock(), [0]))
+        waiting[0] += 1
+        try:
+            async with lock:
+                return await handler(event, data)
+        finally:
+            waiting[0] -= 1
+            if not waiting[0]:
+                del self._locks[key]
+
+
 class LatestInlineOnly(BaseMiddleware):
     """Answer one inline query per user at a time, and only the latest one typed.
 

@@ -20,6 +20,8 @@ from aiogram.exceptions import (
 from aiogram.methods import GetUpdates, Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 
+from bot.telegram.polling import ReplyTracker
+
 logger = logging.getLogger(__name__)
 
 Sleep = Callable[[float], Awaitable[Any]]
@@ -85,5 +87,7 @@ def build_session(api_url: str | None, retry: RetryMiddleware | None = None) -> 
     """Return an aiohttp session to Telegram, or to a self-hosted Bot API server at `api_url`."""
     api = TelegramAPIServer.from_base(api_url) if api_url else PRODUCTION
     session = AiohttpSession(api=api)
+    # Outermost, so that a reply under way (retries included) finishes when the bot stops.
+    session.middleware(ReplyTracker())
     session.middleware(retry or RetryMiddleware())
     return session

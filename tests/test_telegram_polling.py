@@ -1,0 +1,136 @@
+"""Long polling: an update is confirmed only once handled; a stop keeps the unfinished ones for later."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+from pathlib import Path
+
+from aiogram import Bot, Dispatcher, F, Router
+from aiogram.types import Message
+
+from bot.telegram.polling import STATE_FILE, Poller
+from bot.telegram.session import build_session
+from tests.conftest import StartBot
+from tests.fake_telegram import FakeTelegram, user
+from tests.test_telegram_process import start
+
+HALYNA = user(509876601, "Halyna", "Kovalchuk", "halyna_polling_handle")
+STEPAN = user(509876602, "Stepan", "Melnychuk", "stepan_polling_handle")
+
+
+def recording_dispatcher(handled: list[str], blocked: asyncio.Event | None) -> Dispatcher:
+    """Return a real Dispatcher whose handler records texts; "block" waits for `blocked` if given."""
+    router = Router(name=__name__)
+
+    @router.message(F.text)
+    async def record(message: Message) -> None:
+        if message.text == "block" and blocked is not None:
+            await blocked.wait()
+        handled.append(message.text or "")
+
+    dispatcher = Dispatcher(disable_fsm=True)
+    dispatcher.include_router(router)
+    return dispatcher
+
+
+async def poll_until(poller: Poller, condition: object, timeout: float = 10) -> None:
+    stop = asyncio.Event()
+    task = asyncio.create_task(poller.run(stop))
+    try:
+        async with asyncio.timeout(timeout):
+            while not condition():  # type: ignore[operator]
+                await asyncio.sleep(0.02)
+    finally:
+        stop.set()
+        await task
+
+
+async def test_a_stop_leaves_unfinished_updates_unconfirmed_and_handles_each_once(
+    fake: FakeTelegram, tmp_path: Path
+) -> None:
+    bot = Bot(fake.token, session=build_session(fake.url))
+    ids = [
+        fake.send(HALYNA, text)["message_id"] and fake._updates[-1]["update_id"]
+        for text in "a block b c".split()
+    ]
+    handled: list[str] = []
+    blocked = asyncio.Event()  # never set: "block" is still being handled when the bot stops
+    first = Poller(bot, recording_dispatcher(handled, blocked), grace=0.2, state_dir=tmp_path, timeout=1)
+    await poll_until(first, lambda: len(handled) == 3)
+    assert handled == ["a", "b", "c"]
+    # Everything before "block" is confirmed; "block" and what follows are not.
+    assert fake.confirmed_up_to == ids[0]
+    state = json.loads((tmp_path / STATE_FILE).read_text())
+    assert state == {"offset": ids[1], "done": ids[2:]}
+
+    # The next start gets "block" again, and "b" and "c" with it, which it does not handle twice.
+    second = Poller(bot, recording_dispatcher(handled, None), grace=0.2, state_dir=tmp_path, timeout=1)
+    await poll_until(second, fake.confirmed)
+    assert handled == ["a", "b", "c", "block"]
+    await bot.session.close()
+
+
+async def test_an_unreadable_update_is_skipped_and_the_rest_handled(
+    fake: FakeTelegram, tmp_path: Path
+) -> None:
+    bot = Bot(fake.token, session=build_session(fake.url))
+    fake.send(HALYNA, "before")
+    fake.push({"message": {"from": HALYNA, "text": "no chat, no date, no id"}})
+    fake.send(HALYNA, "after")
+    handled: list[str] = []
+    poller = Poller(bot, recording_dispatcher(handled, None), grace=0.2, state_dir=tmp_path, timeout=1)
+    await poll_until(poller, fake.confirmed)
+    assert handled == ["before", "after"]
+    assert poller.skipped == 1
+    await bot.session.close()
+
+
+async def test_sigterm_while_telegram_is_slow_loses_and_repeats_nothing(
+    fake: FakeTelegram, tmp_path: Path
+) -> None:
+    # Before: polling confirmed updates as soon as it fetched them, and a stop while Telegram
+    # was slow left 51 of 150 never answered. Here each reply takes 0.7 s, each user's
+    # messages are answered one at a time, and the bot gets 0.5 s to finish: it stops with
+    # replies under way (let finish), messages waiting their turn (left for the next start)
+    # and, after the signal, new messages it must not fetch.
+    fake.latency["sendmessage"] = 0.7
+    process, _ = await start(fake, tmp_path, SHUTDOWN_GRACE="0.5", RATE_LIMIT_MESSAGES="50")
+    people = [user(509877000 + i, f"User{i}", f"Burstova{i}") for i in range(4)]
+    for _ in range(4):
+        for person in people:
+            fake.send(person, "What about ambulances?")
+    await fake.wait_for(lambda: len(fake.sent()) >= 4)
+    process.send_signal(signal.SIGTERM)
+    await asyncio.sleep(0.2)
+    late = [user(509877100 + i, f"Late{i}", f"Pizdnia{i}") for i in range(3)]
+    for person in late:
+        fake.send(person, "What about ambulances?")
+    assert await asyncio.wait_for(process.wait(), 20) == 0
+    assert len(fake.sent()) < 19  # it did stop mid-burst
+
+    fake.latency.clear()
+    process, _ = await start(fake, tmp_path)
+    await fake.wait_for(lambda: len(fake.sent()) >= 19 and fake.confirmed(), timeout=30)
+    await asyncio.sleep(0.5)  # room for a repeated answer to show up
+    process.send_signal(signal.SIGTERM)
+    assert await asyncio.wait_for(process.wait(), 20) == 0
+    assert [len(fake.sent(p["id"])) for p in people] == [4] * len(people)
+    assert [len(fake.sent(p["id"])) for p in late] == [1] * len(late)
+
+
+async def test_one_users_burst_does_not_hold_up_another(start_bot: StartBot) -> None:
+    # Each user's messages are answered one at a time, in order; before, a burst took every
+    # worker and the next user's question waited behind all of it.
+    tg = await start_bot(rate_limit_messages=100, rate_limit_seconds=60)
+    fake = tg.fake
+    fake.latency["sendmessage"] = 0.1
+    burst = [f"What about ambulances? {n}" for n in range(20)]
+    for text in burst:
+        fake.send(HALYNA, text)
+    fake.send(STEPAN, "What about ambulances?")
+    (other,) = await fake.replies(STEPAN["id"], 1)
+    assert len(fake.sent(HALYNA["id"])) <= 3
+    await tg.settle()
+    assert len(fake.sent(HALYNA["id"])) == len(burst) and "<b>ambulance" in other.html
