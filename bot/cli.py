@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from bot import health
 from bot.console import Console, render_plain
 from bot.replies import Replies, text_language
 from bot.service import Answer, AnswerService
@@ -51,6 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("console", help="interactive console showing what the bot would say")
     commands.add_parser("telegram", help="run the Telegram bot (needs BOT_TOKEN)")
+    commands.add_parser(
+        "health", help="exit 0 if the bot running with this DATA_DIR wrote its heartbeat in the last minute"
+    )
     return parser
 
 
@@ -186,6 +190,10 @@ def run(argv: Sequence[str], stdin: TextIO, stdout: TextIO) -> int:
     quiet = args.command != "telegram" and "log_level" not in settings.model_fields_set
     level = "WARNING" if quiet else settings.log_level
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.command == "health":
+        healthy, line = health.check(settings.data_dir)
+        stdout.write(line + "\n")
+        return 0 if healthy else 1
     if args.command == "telegram":
         if settings.bot_token is None or not settings.bot_token.get_secret_value().strip():
             raise SettingsError("BOT_TOKEN is not set: put the token from @BotFather in BOT_TOKEN or .env")

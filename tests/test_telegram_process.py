@@ -7,6 +7,7 @@ import os
 import signal
 import sqlite3
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -158,3 +159,25 @@ async def test_an_update_aiogram_cannot_parse_is_skipped_and_not_logged_with_its
         "olena.p@example.com",
     ):
         assert private not in text, private
+
+
+async def test_health_command_reads_the_running_bots_heartbeat(fake: FakeTelegram, tmp_path: Path) -> None:
+    async def health(data_dir: Path) -> tuple[int, str]:
+        env = environment(tmp_path, DATA_DIR=str(data_dir))
+        checker = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "health", cwd=tmp_path, env=env, stdout=asyncio.subprocess.PIPE
+        )
+        out, _ = await checker.communicate()
+        return checker.returncode or 0, out.decode()
+
+    code, line = await health(tmp_path / "data")
+    assert code == 1 and line.startswith("unhealthy: no heartbeat at")
+    process, _ = await start(fake, tmp_path)
+    await fake.wait_for((tmp_path / "data" / "heartbeat").exists)
+    code, line = await health(tmp_path / "data")
+    assert code == 0 and line.startswith("healthy: heartbeat")
+    process.send_signal(signal.SIGTERM)
+    assert await asyncio.wait_for(process.wait(), 15) == 0
+    os.utime(tmp_path / "data" / "heartbeat", (0, time.time() - 120))
+    code, line = await health(tmp_path / "data")
+    assert code == 1 and "old" in line

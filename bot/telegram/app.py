@@ -17,6 +17,7 @@ from aiogram.utils.token import TokenValidationError, validate_token
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
 from aiohttp import web
 
+from bot import health
 from bot.settings import Settings, SettingsError
 from bot.stats import Stats
 from bot.telegram.dispatcher import build_dispatcher
@@ -141,6 +142,7 @@ async def _serve_webhook(bot: Bot, dispatcher: Dispatcher, settings: Settings, s
 
 async def serve(bot: Bot, dispatcher: Dispatcher, settings: Settings, stop: asyncio.Event) -> None:
     """Serve updates until `stop` is set: by webhook if WEBHOOK_URL is set, else by long polling."""
+    heartbeat = asyncio.create_task(health.beat(settings.data_dir))
     try:
         me = await bot.get_me()
         mode = "webhook" if settings.webhook_url else "polling"
@@ -150,6 +152,7 @@ async def serve(bot: Bot, dispatcher: Dispatcher, settings: Settings, stop: asyn
         else:
             await _poll(bot, dispatcher, settings, stop)
     finally:
+        heartbeat.cancel()
         await bot.session.close()
 
 
