@@ -131,6 +131,6 @@ async def test_one_users_burst_does_not_hold_up_another(start_bot: StartBot) -> 
         fake.send(HALYNA, text)
     fake.send(STEPAN, "What about ambulances?")
     (other,) = await fake.replies(STEPAN["id"], 1)
-    assert len(fake.sent(HALYNA["id"])) <= 3
+    assert len(fake.sent(HALYNA["id"])) <= 5  # without the fix: all 20 came first
     await tg.settle()
     assert len(fake.sent(HALYNA["id"])) == len(burst) and "<b>ambulance" in other.html
