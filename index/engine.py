@@ -127,6 +127,11 @@ class FastBM25:
 
     def scores(self, terms: Sequence[str]) -> list[float]:
         """Return rank-bm25's get_scores for these terms: every passage, in corpus order."""
+        scores: list[float] = self.score_array(terms).tolist()
+        return scores
+
+    def score_array(self, terms: Sequence[str]) -> Floats:
+        """Return the scores of every passage as an array (a new one, free to change)."""
         out = np.zeros(self._n)
         for tid in self._term_ids(terms):
             docs, weights = self._slice(tid)
@@ -136,7 +141,14 @@ class FastBM25:
                 row = np.full(self._n, self._absent[tid])
                 row[docs] = weights
                 out += row
-        return out.tolist()
+        return out
+
+    def presence(self, terms: Sequence[str]) -> NDArray[np.bool_]:
+        """Return, per passage, whether its bag has any of the terms."""
+        out = np.zeros(self._n, dtype=bool)
+        for tid in self._term_ids(terms):
+            out[self._slice(tid)[0]] = True
+        return out
 
     def top_k(self, terms: Sequence[str], k: int) -> list[tuple[int, float]]:
         """Return up to k (passage, score) with at least one of the terms, best first, ties by index."""
@@ -146,7 +158,7 @@ class FastBM25:
         if len(ids) == 1:
             # A lone term's postings are already the candidates and their scores.
             docs, scores = self._slice(ids[0])
-            return _best(docs, scores, k)
+            return best_k(docs, scores, k)
         slices = [self._slice(tid) for tid in ids]
         docs = np.concatenate([d for d, _ in slices])
         if self._absent is None and len(docs) * _DENSE_FROM >= self._n:
@@ -156,14 +168,14 @@ class FastBM25:
             # does, so the scores match it to the last bit.
             weights = np.concatenate([w for _, w in slices])
             totals = cast(Floats, np.bincount(docs, weights=weights, minlength=self._n))
-            return _best(docs, totals[docs], k, copies=len(ids))
+            return best_k(docs, totals[docs], k, copies=len(ids))
         candidates, slot = np.unique(docs, return_inverse=True)
         if self._absent is None:
             weights = np.concatenate([w for _, w in slices])
             scores = cast(Floats, np.bincount(slot, weights=weights, minlength=len(candidates)))
         else:
             scores = _plus_scores(self._absent, ids, slices, slot, len(candidates))
-        return _best(candidates, scores, k)
+        return best_k(candidates, scores, k)
 
     def matched(self, doc: int, terms: Iterable[str]) -> tuple[str, ...]:
         """Return those of the terms that occur in the passage, in the order given."""
@@ -202,7 +214,7 @@ def _plus_scores(
     return scores
 
 
-def _best(docs: NDArray[np.integer], scores: Floats, k: int, copies: int = 1) -> list[tuple[int, float]]:
+def best_k(docs: NDArray[np.integer], scores: Floats, k: int, copies: int = 1) -> list[tuple[int, float]]:
     """Return the k best distinct (doc, score), best first, ties by lower doc.
 
     A doc may be listed up to `copies` times, always with the same score.

@@ -8,13 +8,19 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+from numpy.typing import NDArray
+
 from index.analysis import Analyzer
 from index.bm25 import BM25Params
 from index.cache import content_fingerprint, load_json, load_or_build, save_json
 from index.content import Corpus, Passage
+from index.fielded import SectionedBM25
 from index.spelling import SpellingIndex, rare_variants
 
 logger = logging.getLogger(__name__)
+
+TITLES_NAME = "bm25-titles.npz"
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,8 +28,12 @@ class RankingParams:
     """How passages are turned into bags of terms and scored."""
 
     bm25: BM25Params = field(default_factory=BM25Params)
-    title_weight: int = 1
-    """How many times the section title's terms join each passage's bag."""
+    title_weight: float = 0.25
+    """Weight of the section title's BM25 score, counted once per section (see index.fielded).
+
+    Chosen on the training questions (BM25 alone, top-1 right: 0 -> 0.789, 0.25 -> 0.796,
+    0.5 -> 0.789, 1 -> 0.776; the old title-in-every-bag rule 0.770).
+    """
     spelling: bool = True
     """Map an unknown word of the question to a known word one edit away."""
     unknown_weight: float = 1.0
@@ -61,7 +71,7 @@ class SearchResult:
 
 
 # Bump when build_bags, term_variants or the lexicon change what they produce.
-BAGS_VERSION = 1
+BAGS_VERSION = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,12 +103,12 @@ class PassageIndex:
         key = content_fingerprint(corpus, self.analyzer.signature, self.params, BAGS_VERSION)
         self.lexicon = self._lexicon(key, cache_dir)
         self.variants = self.lexicon.variants if self.params.spelling else {}
-        self.engine, self.loaded = load_or_build(
-            lambda: build_bags(corpus, self.analyzer, self.params, self.variants),
-            self.params.bm25,
-            key,
-            cache_dir,
+        body, self.loaded = load_or_build(
+            lambda: build_bags(corpus, self.analyzer, self.variants), self.params.bm25, key, cache_dir
         )
+        title_bags, section_of = build_title_bags(corpus, self.analyzer, self.variants)
+        titles, _ = load_or_build(lambda: title_bags, self.params.bm25, key, cache_dir, name=TITLES_NAME)
+        self.engine = SectionedBM25(body, titles, section_of, self.params.title_weight)
         self._spelling: SpellingIndex | None = None
 
     def _lexicon(self, key: str, cache_dir: Path | None) -> Lexicon:
@@ -189,20 +199,24 @@ def term_variants(counts: dict[str, int], analyzer: Analyzer) -> dict[str, str]:
     return {analyzer.stem(rare): analyzer.stem(known) for rare, known in variants.items()}
 
 
-def build_bags(
-    corpus: Corpus, analyzer: Analyzer, params: RankingParams, variants: dict[str, str] | None = None
-) -> list[list[str]]:
-    """Return the bag of terms of each passage: its own terms and its section title's."""
+def build_bags(corpus: Corpus, analyzer: Analyzer, variants: dict[str, str] | None = None) -> list[list[str]]:
+    """Return the bag of terms of each passage's own text."""
     variants = variants or {}
+    return [[variants.get(t, t) for t in analyzer.terms(passage.text)] for passage in corpus.passages]
 
-    def terms(text: str) -> list[str]:
-        return [variants.get(term, term) for term in analyzer.terms(text)]
 
-    title_terms: dict[tuple[str, int], list[str]] = {}
+def build_title_bags(
+    corpus: Corpus, analyzer: Analyzer, variants: dict[str, str] | None = None
+) -> tuple[list[list[str]], NDArray[np.int32]]:
+    """Return the bag of terms of each section title and each passage's section number."""
+    variants = variants or {}
+    numbers: dict[tuple[str, int], int] = {}
     bags: list[list[str]] = []
-    for passage in corpus.passages:
+    section_of = np.empty(len(corpus.passages), dtype=np.int32)
+    for i, passage in enumerate(corpus.passages):
         key = (passage.document.id, passage.section_no)
-        if key not in title_terms:
-            title_terms[key] = terms(passage.section)
-        bags.append(terms(passage.text) + title_terms[key] * params.title_weight)
-    return bags
+        if key not in numbers:
+            numbers[key] = len(bags)
+            bags.append([variants.get(t, t) for t in analyzer.terms(passage.section)])
+        section_of[i] = numbers[key]
+    return bags, section_of
