@@ -86,14 +86,38 @@ def _fold_char(char: str) -> str:
     return lowered if len(lowered) == 1 else char
 
 
+class _FoldTable(dict[int, str]):
+    """str.translate table computing each character's fold on first sight, as _fold_char does."""
+
+    def __missing__(self, code: int) -> str:
+        folded = self[code] = _fold_char(chr(code))
+        return folded
+
+
+def fold(text: str, table: _FoldTable | None = None) -> str:
+    """Return normalize(text), computed in bulk: lower() for ASCII, one translate otherwise."""
+    if text.isascii():
+        # ASCII is its own NFKC form, _FOLD has no ASCII keys, and casefold is lower.
+        return text.lower()
+    return text.translate(table if table is not None else _FoldTable())
+
+
+# A word with a hyphen, point or apostrophe inside takes the careful path.
+_JOINED = re.compile(r"[^\W_]['.\-][^\W_]")
+
+
 class Analyzer:
     """English analyzer: normalise, split, drop stop words, Snowball-stem."""
+
+    # Stems kept per analyzer; cleared when it grows past this many words.
+    STEM_CACHE = 1 << 20
 
     def __init__(self, stop_words: frozenset[str] = ENGLISH_STOP_WORDS, language: str = "english"):
         self.stop_words = stop_words
         self.language = language
         self._stemmer = Stemmer.Stemmer(language)
-        self._stem = lru_cache(maxsize=65536)(self._stemmer.stemWord)
+        self._stems: dict[str, str] = {}
+        self._folds = _FoldTable()
 
     @property
     def signature(self) -> str:
@@ -101,7 +125,10 @@ class Analyzer:
         return f"analyzer-v1:{self.language}:{len(self.stop_words)}:{hash_words(self.stop_words)}"
 
     def tokens(self, text: str) -> list[Token]:
-        """Return the search tokens of a text, with hyphenated words also joined."""
+        """Return the search tokens of a text with their offsets (for bolding), hyphenated words also joined.
+
+        The careful path, character by character; `words` gives the same words in bulk.
+        """
         folded = normalize(text)
         out: list[Token] = []
         for match in _WORD_RE.finditer(folded):
@@ -115,14 +142,50 @@ class Analyzer:
                 self._add(out, joined, start, match.end())
         return out
 
+    def words(self, text: str) -> list[str]:
+        """Return the folded words of `tokens(text)`, in order, without offsets: the bulk path."""
+        folded = fold(text, self._folds)
+        found = _WORD_RE.findall(folded)
+        if _JOINED.search(folded) is None:
+            return self._plain(found)
+        out: list[str] = []
+        for raw in found:
+            if "-" in raw or "." in raw or "'" in raw:
+                pieces = self._pieces(raw)
+                for piece, _ in pieces:
+                    self._keep_into(out, piece)
+                if len(pieces) > 1 and "-" in raw:
+                    self._keep_into(out, "".join(p for p, _ in pieces if p))
+            else:
+                self._keep_into(out, raw)
+        return out
+
     def stem(self, word: str) -> str:
         """Return the search term of one folded word."""
-        term: str = self._stem(word)
+        term = self._stems.get(word)
+        if term is None:
+            term = self.stems([word])[0]
         return term
+
+    def stems(self, words: list[str]) -> list[str]:
+        """Return the search term of each folded word, stemming the new ones in one batch."""
+        cache = self._stems
+        try:
+            return list(map(cache.__getitem__, words))
+        except KeyError:
+            new = list({w: None for w in words if w not in cache})
+            if len(cache) + len(new) > self.STEM_CACHE:
+                cache.clear()
+            cache.update(zip(new, self._stem_batch(new), strict=True))
+            return list(map(cache.__getitem__, words))
 
     def terms(self, text: str) -> list[str]:
         """Return only the terms, in order, repeats kept (the BM25 bag of words)."""
-        return [token.term for token in self.tokens(text)]
+        return self.stems(self.words(text))
+
+    def _stem_batch(self, words: list[str]) -> list[str]:
+        stemmed: list[str] = self._stemmer.stemWords(words)
+        return stemmed
 
     def _pieces(self, raw: str) -> list[tuple[str, int]]:
         if _DIGITS.match(raw) or ("-" not in raw and "." not in raw):
@@ -135,16 +198,32 @@ class Analyzer:
             offset += len(piece)
         return pieces
 
-    def _add(self, out: list[Token], word: str, start: int, end: int) -> None:
+    def _keep(self, word: str) -> str | None:
+        """Return the word as indexed, or None for a stop word."""
         if word in self.stop_words or not word:
-            return
+            return None
         if "'" in word:
             # Possessives and elisions: "kazakhstan's" -> "kazakhstan".
             head = word.split("'", 1)[0]
             if head in self.stop_words or not head:
-                return
+                return None
             word = head
-        out.append(Token(start, end, word, self._stem(word)))
+        return word
+
+    def _plain(self, words: list[str]) -> list[str]:
+        """Return `_keep` of words that have no hyphen, point or apostrophe, in bulk."""
+        stop = self.stop_words
+        return [w for w in words if w not in stop]
+
+    def _keep_into(self, out: list[str], word: str) -> None:
+        kept = self._keep(word)
+        if kept is not None:
+            out.append(kept)
+
+    def _add(self, out: list[Token], word: str, start: int, end: int) -> None:
+        kept = self._keep(word)
+        if kept is not None:
+            out.append(Token(start, end, kept, self.stem(kept)))
 
 
 # Openings that lean on the paragraph before ("Such critical assistance",
@@ -195,13 +274,18 @@ class SlavicAnalyzer(Analyzer):
     def __init__(self) -> None:
         self.stop_words = SLAVIC_STOP_WORDS
         self.language = f"slavic-prefix{self.PREFIX}"
-        self._stem = lru_cache(maxsize=65536)(self._prefix)
+        self._stems = {}
+        self._folds = _FoldTable()
 
-    def _prefix(self, word: str) -> str:
-        return word.translate(_SLAVIC_FOLD)[: self.PREFIX]
+    def _stem_batch(self, words: list[str]) -> list[str]:
+        return [word.translate(_SLAVIC_FOLD)[: self.PREFIX] for word in words]
 
-    def _add(self, out: list[Token], word: str, start: int, end: int) -> None:
+    def _keep(self, word: str) -> str | None:
         word = word.replace("'", "")
         if len(word) < 3 or word in self.stop_words:
-            return
-        out.append(Token(start, end, word, self._stem(word)))
+            return None
+        return word
+
+    def _plain(self, words: list[str]) -> list[str]:
+        stop = self.stop_words
+        return [w for w in words if len(w) >= 3 and w not in stop]

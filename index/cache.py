@@ -42,7 +42,15 @@ def fingerprint(*parts: object) -> str:
 
 
 def content_fingerprint(corpus: Corpus, *settings: object) -> str:
-    """Return a digest of every passage, in order, and the settings that shape the bags."""
+    """Return a digest of the content and the settings that shape the index.
+
+    Documents read from files carry a digest of their bytes: hashing those is
+    all a start does. Otherwise every passage, in order, is hashed.
+    """
+    documents = corpus.documents or tuple(dict.fromkeys(p.document for p in corpus.passages))
+    if documents and all(d.digest for d in documents):
+        files = tuple((d.id, d.digest) for d in documents)
+        return fingerprint("files", len(corpus.passages), files, *settings)
     digest = hashlib.blake2b(digest_size=16)
     for passage in corpus.passages:
         fields = (passage.document.id, passage.section, passage.text, passage.section_no, passage.position)
@@ -181,6 +189,63 @@ def _from_arrays(arrays: dict[str, NDArray[np.generic]]) -> Postings:
         docs=arrays["docs"],  # type: ignore[arg-type]
         weights=arrays["weights"],  # type: ignore[arg-type]
     )
+
+
+def save_stamped(path: Path, fingerprint: str, arrays: dict[str, NDArray[np.generic]]) -> None:
+    """Write named arrays atomically, stamped with a fingerprint and a checksum of them all."""
+    stored = dict(arrays)
+    stored["format"] = np.array([FORMAT_VERSION], dtype=np.int64)
+    stored["stamp"] = _text(fingerprint)
+    stored["checksum"] = _text(_checksum_of(arrays))
+    save_arrays(path, stored)
+
+
+def load_stamped(path: Path, fingerprint: str) -> dict[str, NDArray[np.generic]] | None:
+    """Return the arrays saved with this fingerprint, or None if missing, stale or damaged."""
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as stored:
+            if stored["format"].tolist() != [FORMAT_VERSION] or _read_text(stored["stamp"]) != fingerprint:
+                log.info("index cache %s is stale; rebuilding", path)
+                return None
+            arrays = {key: stored[key] for key in stored.files if key not in ("format", "stamp", "checksum")}
+            if _read_text(stored["checksum"]) != _checksum_of(arrays):
+                raise ValueError("checksum mismatch")
+        return arrays
+    except _UNREADABLE as exc:
+        log.warning("index cache %s is unusable (%s); rebuilding", path, exc)
+        return None
+
+
+def pack_strings(strings: Sequence[str]) -> dict[str, NDArray[np.generic]]:
+    """Return strings as one UTF-8 blob and their end offsets in characters: no pickled objects."""
+    ends = np.cumsum(np.fromiter(map(len, strings), dtype=np.int64, count=len(strings)))
+    return {"chars": _text("".join(strings)), "ends": ends}
+
+
+def unpack_strings(chars: NDArray[np.generic], ends: NDArray[np.generic]) -> tuple[str, ...]:
+    """Return the strings packed by pack_strings; raise ValueError if the arrays do not fit."""
+    if ends.dtype != np.int64 or ends.ndim != 1:
+        raise ValueError("string offsets malformed")
+    joined = _read_text(chars)
+    bounds = ends.tolist()
+    if bounds and (bounds[-1] != len(joined) or bool(np.any(np.diff(ends, prepend=0) < 0))):
+        raise ValueError("string offsets do not cover the text")
+    if not bounds:
+        if joined:
+            raise ValueError("text without offsets")
+        return ()
+    return tuple(joined[a:b] for a, b in zip([0, *bounds[:-1]], bounds, strict=True))
+
+
+def _checksum_of(arrays: dict[str, NDArray[np.generic]]) -> str:
+    digest = hashlib.blake2b(digest_size=16)
+    for key in sorted(arrays):
+        array = np.ascontiguousarray(arrays[key])
+        digest.update(f"{key}:{array.dtype.str}:{array.shape}".encode())
+        digest.update(array.data)
+    return digest.hexdigest()
 
 
 def save_json(path: Path, fingerprint: str, data: object) -> None:

@@ -239,7 +239,6 @@ def build_postings(bags: Sequence[Sequence[str]], params: BM25Params) -> Posting
     if params.variant not in ("okapi", "l", "plus"):
         raise ValueError(f"unknown BM25 variant {params.variant!r}")
     n = len(bags)
-    width = max(n, 1)
     lengths = np.fromiter(map(len, bags), dtype=np.int64, count=n)
     total = int(lengths.sum())
     # One C-level pass gives ids in order of first occurrence, rank-bm25's dict
@@ -249,6 +248,19 @@ def build_postings(bags: Sequence[Sequence[str]], params: BM25Params) -> Posting
     keys = np.fromiter(map(ids.__getitem__, chain.from_iterable(bags)), dtype=np.int64, count=total)
     terms = tuple(ids)
     del ids
+    return postings_from_ids(keys, lengths, terms, params)
+
+
+def postings_from_ids(keys: Ints, lengths: Ints, terms: tuple[str, ...], params: BM25Params) -> Postings:
+    """Return the postings of bags given as term ids, all bags one after another (`keys` is reused).
+
+    Term ids must number the terms in order of first occurrence, as `terms` lists them.
+    """
+    if params.variant not in ("okapi", "l", "plus"):
+        raise ValueError(f"unknown BM25 variant {params.variant!r}")
+    n = len(lengths)
+    width = max(n, 1)
+    total = int(lengths.sum())
     # Key = term * passages + passage: sorted, equal keys are one posting and
     # postings come grouped by term, passages ascending.
     keys *= width

@@ -13,14 +13,12 @@ from numpy.typing import NDArray
 
 from index.analysis import Analyzer
 from index.bm25 import BM25Params
-from index.cache import content_fingerprint, load_json, load_or_build, save_json
+from index.cache import content_fingerprint
 from index.content import Corpus, Passage
 from index.fielded import SectionedBM25
-from index.spelling import SpellingIndex, rare_variants
+from index.lexicon import build, load_lexical, save_lexical
 
 logger = logging.getLogger(__name__)
-
-TITLES_NAME = "bm25-titles.npz"
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,24 +68,16 @@ class SearchResult:
     """Share of the question's idf weight that the best hit matches, 0 to 1."""
 
 
-# Bump when build_bags, term_variants or the lexicon change what they produce.
-BAGS_VERSION = 2
-
-
-@dataclass(frozen=True, slots=True)
-class Lexicon:
-    """The surface words of the texts, for spelling tolerance, and the texts' own slips."""
-
-    word_counts: dict[str, int]
-    variants: dict[str, str]
-    """Term of a rare slip in the texts -> term of the usual spelling."""
+# Bump when the analysis, the lexicon or the bags change what they produce.
+BAGS_VERSION = 3
 
 
 class PassageIndex:
     """A BM25 index over the passages of a corpus.
 
-    Scores are rank-bm25's; FastBM25 computes them from postings built once and,
-    with a cache folder, kept between starts next to a fingerprint of the content.
+    Scores are rank-bm25's; FastBM25 computes them from postings built once (one
+    pass of the analyzer, see index.lexicon) and, with a cache folder, kept
+    between starts next to a fingerprint of the content.
     """
 
     def __init__(
@@ -101,37 +91,24 @@ class PassageIndex:
         self.analyzer = analyzer or Analyzer()
         self.params = params or RankingParams()
         key = content_fingerprint(corpus, self.analyzer.signature, self.params, BAGS_VERSION)
-        self.lexicon = self._lexicon(key, cache_dir)
-        self.variants = self.lexicon.variants if self.params.spelling else {}
-        body, self.loaded = load_or_build(
-            lambda: build_bags(corpus, self.analyzer, self.variants), self.params.bm25, key, cache_dir
-        )
-        title_bags, section_of = build_title_bags(corpus, self.analyzer, self.variants)
-        titles, _ = load_or_build(lambda: title_bags, self.params.bm25, key, cache_dir, name=TITLES_NAME)
-        self.engine = SectionedBM25(body, titles, section_of, self.params.title_weight)
-        self._spelling: SpellingIndex | None = None
-
-    def _lexicon(self, key: str, cache_dir: Path | None) -> Lexicon:
-        path = cache_dir / "lexicon.json" if cache_dir is not None else None
-        stored = load_json(path, key) if path is not None else None
-        if isinstance(stored, dict):
-            return Lexicon(dict(stored["words"]), dict(stored["variants"]))
-        counts = word_counts(self.corpus, self.analyzer)
-        lexicon = Lexicon(counts, term_variants(counts, self.analyzer))
-        if path is not None:
-            try:
-                save_json(path, key, {"words": lexicon.word_counts, "variants": lexicon.variants})
-            except OSError as exc:
-                logger.warning("cannot write the index cache %s: %s", path, exc)
-        return lexicon
+        n = len(corpus.passages)
+        lexical = load_lexical(cache_dir, key, self.params.bm25, n) if cache_dir is not None else None
+        self.loaded = lexical is not None
+        if lexical is None:
+            lexical = build(corpus.passages, self.analyzer, self.params.bm25, self.params.spelling)
+            if cache_dir is not None:
+                try:
+                    save_lexical(lexical, cache_dir, key)
+                except OSError as exc:
+                    # A cache that cannot be written costs a rebuild next start, nothing more.
+                    logger.warning("cannot write the index cache in %s: %s", cache_dir, exc)
+        self.variants = lexical.variants
+        self.speller = lexical.speller
+        weight = self.params.title_weight
+        self.engine = SectionedBM25(lexical.body, lexical.titles, lexical.section_of, weight)
 
     def __len__(self) -> int:
         return len(self.corpus.passages)
-
-    def _speller(self) -> SpellingIndex:
-        if self._spelling is None:
-            self._spelling = SpellingIndex(self.lexicon.word_counts)
-        return self._spelling
 
     def query_terms(self, question: str) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
         """Return the question's unique search terms and the spelling corrections made."""
@@ -140,7 +117,7 @@ class PassageIndex:
         for token in self.analyzer.tokens(question):
             term = self.variants.get(token.term, token.term)
             if term not in self.engine and self.params.spelling:
-                known = self._speller().correct(token.word)
+                known = self.speller.correct(token.word)
                 if known is not None:
                     corrections.append((token.word, known))
                     term = self.variants.get(self.analyzer.stem(known), self.analyzer.stem(known))
@@ -184,23 +161,8 @@ def _share(weights: dict[str, float], terms: Iterable[str]) -> float:
     return sum(weights[t] for t in set(terms)) / total if total > 0 else 0.0
 
 
-def word_counts(corpus: Corpus, analyzer: Analyzer) -> dict[str, int]:
-    """Count the surface words of every passage."""
-    counts: dict[str, int] = {}
-    for passage in corpus.passages:
-        for token in analyzer.tokens(passage.text):
-            counts[token.word] = counts.get(token.word, 0) + 1
-    return counts
-
-
-def term_variants(counts: dict[str, int], analyzer: Analyzer) -> dict[str, str]:
-    """Return the terms of rare misspellings in the texts and the terms they stand for."""
-    variants = rare_variants(counts)
-    return {analyzer.stem(rare): analyzer.stem(known) for rare, known in variants.items()}
-
-
 def build_bags(corpus: Corpus, analyzer: Analyzer, variants: dict[str, str] | None = None) -> list[list[str]]:
-    """Return the bag of terms of each passage's own text."""
+    """Return the bag of terms of each passage's own text (as index.lexicon builds them, as strings)."""
     variants = variants or {}
     return [[variants.get(t, t) for t in analyzer.terms(passage.text)] for passage in corpus.passages]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -11,9 +12,19 @@ import pytest
 
 import index.cache
 from index.bm25 import BM25Params, Variant
-from index.cache import CACHE_NAME, content_fingerprint, fingerprint, load, load_or_build, save
+from index.cache import (
+    CACHE_NAME,
+    content_fingerprint,
+    fingerprint,
+    load,
+    load_or_build,
+    pack_strings,
+    save,
+    unpack_strings,
+)
 from index.content import load_corpus
 from index.engine import FastBM25
+from index.ranking import PassageIndex
 
 CONTENT = Path(__file__).parents[1] / "content"
 PARAMS = BM25Params(variant="okapi")
@@ -212,14 +223,46 @@ def test_load_of_a_missing_file_is_none(tmp_path: Path) -> None:
     assert load(tmp_path / "nothing.npz", PARAMS, "fp") is None
 
 
-def test_fingerprints() -> None:
+def test_fingerprints(tmp_path: Path) -> None:
     corpus = load_corpus(CONTENT)
     first = content_fingerprint(corpus, "analyzer-v1", PARAMS)
     assert first == content_fingerprint(load_corpus(CONTENT), "analyzer-v1", PARAMS)
     assert first != content_fingerprint(corpus, "analyzer-v2", PARAMS)
     assert first != content_fingerprint(corpus, "analyzer-v1", dataclasses.replace(PARAMS, b=0.5))
-    passages = list(corpus.passages)
+    # Read from files, the content is known by the files' bytes: one word more in one file changes it.
+    shutil.copytree(CONTENT, tmp_path / "content")
+    assert content_fingerprint(load_corpus(tmp_path / "content"), "analyzer-v1", PARAMS) == first
+    path = tmp_path / "content" / "pavlenko-2024-05-18.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("generators", "generators indeed", 1))
+    assert content_fingerprint(load_corpus(tmp_path / "content"), "analyzer-v1", PARAMS) != first
+    # Built in memory, without file digests, every passage is hashed.
+    passages = [
+        dataclasses.replace(p, document=dataclasses.replace(p.document, digest="")) for p in corpus.passages
+    ]
+    bare = dataclasses.replace(corpus, documents=(), passages=tuple(passages))
+    second = content_fingerprint(bare, "analyzer-v1", PARAMS)
     passages[3] = dataclasses.replace(passages[3], text=passages[3].text + " More.")
-    edited = dataclasses.replace(corpus, passages=tuple(passages))
-    assert first != content_fingerprint(edited, "analyzer-v1", PARAMS)
+    edited = dataclasses.replace(bare, passages=tuple(passages))
+    assert second != content_fingerprint(edited, "analyzer-v1", PARAMS)
     assert fingerprint("a", 1) == fingerprint("a", 1) != fingerprint("a", 2)
+
+
+@pytest.mark.parametrize("strings", [(), ("",), ("a", "", "бв", "🙂"), ("one",)])
+def test_packed_strings_round_trip(strings: tuple[str, ...]) -> None:
+    packed = pack_strings(strings)
+    assert unpack_strings(packed["chars"], packed["ends"]) == strings
+
+
+def test_a_cached_start_analyses_nothing_and_damage_rebuilds(tmp_path: Path) -> None:
+    corpus = load_corpus(CONTENT)
+    built = PassageIndex(corpus, cache_dir=tmp_path)
+    assert not built.loaded
+    assert {p.name for p in tmp_path.iterdir()} >= {"lexicon.npz", "bm25-index.npz", "bm25-titles.npz"}
+    cached = PassageIndex(load_corpus(CONTENT), cache_dir=tmp_path)
+    assert cached.loaded and cached.variants == built.variants == {"kazakstan": "kazakhstan"}
+    for question in ("Kazakstan generators", "humanitarain aid", "trajectory of the diaspora"):
+        assert cached.search(question, 5) == built.search(question, 5)
+    path = tmp_path / "lexicon.npz"
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    again = PassageIndex(load_corpus(CONTENT), cache_dir=tmp_path)
+    assert not again.loaded and again.search("humanitarain aid", 5) == built.search("humanitarain aid", 5)

@@ -1,0 +1,181 @@
+"""Build everything lexical from a corpus in one pass over its texts, and keep it between starts.
+
+One pass of the analyzer gives every passage's words as numbers into a
+vocabulary. From the vocabulary alone come the word counts (spelling
+tolerance), the texts' own slips (rare variants) and each word's term; the
+bags are then arrays of term numbers, never lists of strings. Everything a
+start needs is cached under a fingerprint of the content, so a start with
+unchanged content analyses nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from array import array
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar, cast
+
+import numpy as np
+from numpy.typing import NDArray
+
+from index.analysis import Analyzer
+from index.bm25 import BM25Params
+from index.cache import load, load_stamped, pack_strings, save, save_stamped, unpack_strings
+from index.content import Passage
+from index.engine import FastBM25, postings_from_ids
+from index.spelling import SpellingIndex, rare_variants
+
+logger = logging.getLogger(__name__)
+
+BODY_NAME = "bm25-index.npz"
+TITLES_NAME = "bm25-titles.npz"
+LEXICON_NAME = "lexicon.npz"
+_UNFIT = (ValueError, KeyError, TypeError)
+G = TypeVar("G", bound=np.generic)
+
+
+@dataclass(frozen=True, slots=True)
+class Analysed:
+    """Texts as numbers into a vocabulary: all texts' words one after another."""
+
+    words: tuple[str, ...]
+    """The vocabulary, in order of first occurrence."""
+    ids: NDArray[np.int32]
+    lengths: NDArray[np.int64]
+
+    def counts(self) -> dict[str, int]:
+        """Return how often each word occurs, in order of first occurrence."""
+        counts = np.bincount(self.ids, minlength=len(self.words)).tolist()
+        return dict(zip(self.words, counts, strict=True))
+
+
+def analyse(texts: Iterable[str], analyzer: Analyzer) -> Analysed:
+    """Run the analyzer once over every text (its bulk path) and number the words."""
+    vocabulary: defaultdict[str, int] = defaultdict()
+    vocabulary.default_factory = vocabulary.__len__
+    ids = array("i")
+    lengths = array("q")
+    for text in texts:
+        words = analyzer.words(text)
+        ids.extend(map(vocabulary.__getitem__, words))
+        lengths.append(len(words))
+    return Analysed(
+        tuple(vocabulary),
+        np.frombuffer(ids, dtype=np.int32) if ids else np.zeros(0, dtype=np.int32),
+        np.frombuffer(lengths, dtype=np.int64) if lengths else np.zeros(0, dtype=np.int64),
+    )
+
+
+def term_variants(counts: dict[str, int], analyzer: Analyzer) -> dict[str, str]:
+    """Return the terms of rare misspellings in the texts and the terms they stand for."""
+    variants = rare_variants(counts)
+    return {analyzer.stem(rare): analyzer.stem(known) for rare, known in variants.items()}
+
+
+def postings(
+    analysed: Analysed, analyzer: Analyzer, variants: dict[str, str], params: BM25Params
+) -> FastBM25:
+    """Return the BM25 engine over the analysed texts, each word read as its term."""
+    terms = [variants.get(t, t) for t in analyzer.stems(list(analysed.words))]
+    # Words are numbered by first occurrence, so numbering terms in word order
+    # numbers them by first occurrence too: rank-bm25's order.
+    numbers: defaultdict[str, int] = defaultdict()
+    numbers.default_factory = numbers.__len__
+    term_of_word = np.fromiter(map(numbers.__getitem__, terms), dtype=np.int64, count=len(terms))
+    keys = term_of_word[analysed.ids] if len(analysed.ids) else np.zeros(0, dtype=np.int64)
+    built = postings_from_ids(keys, analysed.lengths.copy(), tuple(numbers), params)
+    return FastBM25.from_postings(built, params)
+
+
+@dataclass(frozen=True, eq=False)
+class Lexical:
+    """What lexical ranking needs, built in one pass or loaded from the cache."""
+
+    body: FastBM25
+    """BM25 over each passage's own text."""
+    titles: FastBM25
+    """BM25 over the section titles, one bag per section."""
+    section_of: NDArray[np.int32]
+    """Passage number -> section number in `titles`."""
+    variants: dict[str, str]
+    """Term of a rare slip in the texts -> term of the usual spelling."""
+    speller: SpellingIndex
+    """The texts' words, for reading an unknown word of a question as a known one."""
+
+
+def build(passages: Sequence[Passage], analyzer: Analyzer, params: BM25Params, spelling: bool) -> Lexical:
+    """Analyse every passage once and build the lexicon, both BM25 engines and the spelling index."""
+    analysed = analyse((p.text for p in passages), analyzer)
+    counts = analysed.counts()
+    variants = term_variants(counts, analyzer) if spelling else {}
+    body = postings(analysed, analyzer, variants, params)
+    speller = SpellingIndex(counts if spelling else {})
+    del analysed, counts
+    numbers: dict[tuple[str, int], int] = {}
+    titles: list[str] = []
+    section_of = np.empty(len(passages), dtype=np.int32)
+    for i, passage in enumerate(passages):
+        key = (passage.document.id, passage.section_no)
+        if key not in numbers:
+            numbers[key] = len(titles)
+            titles.append(passage.section)
+        section_of[i] = numbers[key]
+    title_engine = postings(analyse(titles, analyzer), analyzer, variants, params)
+    return Lexical(body, title_engine, section_of, variants, speller)
+
+
+def save_lexical(lexical: Lexical, cache_dir: Path, fingerprint: str) -> None:
+    """Write the lexical index to the cache folder; raise OSError if it cannot."""
+    save(lexical.body, cache_dir / BODY_NAME, fingerprint)
+    save(lexical.titles, cache_dir / TITLES_NAME, fingerprint)
+    speller = lexical.speller
+    arrays: dict[str, NDArray[np.generic]] = {"section_of": lexical.section_of}
+    for name, strings in (
+        ("words", speller.words),
+        ("rare", tuple(lexical.variants)),
+        ("usual", tuple(lexical.variants.values())),
+    ):
+        for part, array_ in pack_strings(strings).items():
+            arrays[f"{name}_{part}"] = array_
+    arrays.update(counts=speller.counts, keys=speller.keys, owners=speller.owners)
+    save_stamped(cache_dir / LEXICON_NAME, fingerprint, arrays)
+
+
+def load_lexical(cache_dir: Path, fingerprint: str, params: BM25Params, n_passages: int) -> Lexical | None:
+    """Return the cached lexical index, or None if any part is missing, stale or damaged."""
+    arrays = load_stamped(cache_dir / LEXICON_NAME, fingerprint)
+    if arrays is None:
+        return None
+    body = load(cache_dir / BODY_NAME, params, fingerprint)
+    titles = load(cache_dir / TITLES_NAME, params, fingerprint)
+    if body is None or titles is None:
+        return None
+    try:
+        words, rare, usual = (
+            unpack_strings(arrays[f"{name}_chars"], arrays[f"{name}_ends"])
+            for name in ("words", "rare", "usual")
+        )
+        speller = SpellingIndex.from_arrays(
+            words,
+            _typed(arrays["counts"], np.int64),
+            _typed(arrays["keys"], np.uint32),
+            _typed(arrays["owners"], np.int32),
+        )
+        section_of = _typed(arrays["section_of"], np.int32)
+        if section_of.shape != (n_passages,) or len(body) != n_passages:
+            raise ValueError("the cache holds another number of passages")
+        if n_passages and (int(section_of.min()) < 0 or int(section_of.max()) >= len(titles)):
+            raise ValueError("a passage in a section the cache does not have")
+        return Lexical(body, titles, section_of, dict(zip(rare, usual, strict=True)), speller)
+    except _UNFIT as exc:
+        logger.warning("index cache %s is unusable (%s); rebuilding", cache_dir / LEXICON_NAME, exc)
+        return None
+
+
+def _typed(array_: NDArray[np.generic], dtype: type[G]) -> NDArray[G]:
+    if array_.dtype != dtype or array_.ndim != 1:
+        raise ValueError(f"expected a 1-d {np.dtype(dtype)} array, got {array_.dtype}")
+    return cast(NDArray[G], array_)
