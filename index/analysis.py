@@ -111,6 +111,8 @@ class Analyzer:
 
     # Stems kept per analyzer; cleared when it grows past this many words.
     STEM_CACHE = 1 << 20
+    MIN_LENGTH = 1
+    """Shorter words are dropped."""
 
     def __init__(self, stop_words: frozenset[str] = ENGLISH_STOP_WORDS, language: str = "english"):
         self.stop_words = stop_words
@@ -149,15 +151,17 @@ class Analyzer:
         if _JOINED.search(folded) is None:
             return self._plain(found)
         out: list[str] = []
+        append, stop, shortest = out.append, self.stop_words, self.MIN_LENGTH
         for raw in found:
-            if "-" in raw or "." in raw or "'" in raw:
-                pieces = self._pieces(raw)
-                for piece, _ in pieces:
-                    self._keep_into(out, piece)
-                if len(pieces) > 1 and "-" in raw:
-                    self._keep_into(out, "".join(p for p, _ in pieces if p))
-            else:
-                self._keep_into(out, raw)
+            if raw.isalnum():  # no hyphen, point or apostrophe: what _plain keeps
+                if len(raw) >= shortest and raw not in stop:
+                    append(raw)
+                continue
+            pieces = self._pieces(raw)
+            for piece, _ in pieces:
+                self._keep_into(out, piece)
+            if len(pieces) > 1 and "-" in raw:
+                self._keep_into(out, "".join(p for p, _ in pieces if p))
         return out
 
     def stem(self, word: str) -> str:
@@ -212,8 +216,8 @@ class Analyzer:
 
     def _plain(self, words: list[str]) -> list[str]:
         """Return `_keep` of words that have no hyphen, point or apostrophe, in bulk."""
-        stop = self.stop_words
-        return [w for w in words if w not in stop]
+        stop, shortest = self.stop_words, self.MIN_LENGTH
+        return [w for w in words if len(w) >= shortest and w not in stop]
 
     def _keep_into(self, out: list[str], word: str) -> None:
         kept = self._keep(word)
@@ -270,6 +274,7 @@ class SlavicAnalyzer(Analyzer):
     """
 
     PREFIX = 5
+    MIN_LENGTH = 3
 
     def __init__(self) -> None:
         self.stop_words = SLAVIC_STOP_WORDS
@@ -282,10 +287,6 @@ class SlavicAnalyzer(Analyzer):
 
     def _keep(self, word: str) -> str | None:
         word = word.replace("'", "")
-        if len(word) < 3 or word in self.stop_words:
+        if len(word) < self.MIN_LENGTH or word in self.stop_words:
             return None
         return word
-
-    def _plain(self, words: list[str]) -> list[str]:
-        stop = self.stop_words
-        return [w for w in words if len(w) >= 3 and w not in stop]

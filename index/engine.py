@@ -143,6 +143,13 @@ class FastBM25:
                 out += row
         return out
 
+    def postings_of(self, terms: Sequence[str]) -> tuple[DocIds, Floats]:
+        """Return the postings of these terms one after another, in query order: passages and weights."""
+        slices = [self._slice(tid) for tid in self._term_ids(terms)]
+        if not slices:
+            return np.zeros(0, dtype=np.int32), np.zeros(0)
+        return np.concatenate([d for d, _ in slices]), np.concatenate([w for _, w in slices])
+
     def presence(self, terms: Sequence[str]) -> NDArray[np.bool_]:
         """Return, per passage, whether its bag has any of the terms."""
         out = np.zeros(self._n, dtype=bool)
@@ -180,6 +187,18 @@ class FastBM25:
     def matched(self, doc: int, terms: Iterable[str]) -> tuple[str, ...]:
         """Return those of the terms that occur in the passage, in the order given."""
         return tuple(t for t in terms if self.contains(doc, t))
+
+    def has(self, docs: DocIds, terms: Sequence[str]) -> NDArray[np.bool_]:
+        """Return whether each passage's bag has each term: one row per passage, a column per term."""
+        out = np.zeros((len(docs), len(terms)), dtype=bool)
+        for column, term in enumerate(terms):
+            tid = self._ids.get(term)
+            if tid is None:
+                continue
+            found, _ = self._slice(tid)
+            at = np.minimum(np.searchsorted(found, docs), len(found) - 1)
+            out[:, column] = found[at] == docs
+        return out
 
     def contains(self, doc: int, term: str) -> bool:
         """Return whether the passage's bag has the term."""

@@ -19,6 +19,9 @@ from numpy.typing import NDArray
 
 from index.engine import FastBM25, best_k
 
+# As in FastBM25: below one candidate in this many passages, score the candidates alone.
+_DENSE_FROM = 8
+
 
 class SectionedBM25:
     """Body and section-title BM25 engines read as one scorer, with the methods ranking needs."""
@@ -32,6 +35,10 @@ class SectionedBM25:
         self.titles = titles
         self.weight = weight
         self._section_of = section_of
+        # Passages of each section, as postings: members[starts[s]:starts[s + 1]].
+        self._members = np.argsort(section_of, kind="stable").astype(np.int32)
+        self._starts = np.searchsorted(section_of[self._members], np.arange(len(titles) + 1))
+        self._dense_only = body.params.variant == "plus"
 
     def __len__(self) -> int:
         return len(self.body)
@@ -53,13 +60,43 @@ class SectionedBM25:
             return self.body.top_k(terms, k)
         if k <= 0:
             return []
-        title = np.asarray(self.titles.score_array(terms))[self._section_of]
-        total = self.body.score_array(terms)
-        total += self.weight * title
-        present = self.body.presence(terms)
-        present |= self.titles.presence(terms)[self._section_of]
-        docs = np.flatnonzero(present)
-        return best_k(docs, total[docs], k)
+        title_scores = self.titles.score_array(terms)
+        sections = np.flatnonzero(self.titles.presence(terms))
+        body_docs, body_weights = self.body.postings_of(terms)
+        members = self._passages_of(sections)
+        if self._dense_only or (len(body_docs) + len(members)) * _DENSE_FROM >= len(self):
+            # Most passages are candidates (or BM25Plus scores them all): one pass over all.
+            total = self.body.score_array(terms)
+            total += self.weight * title_scores[self._section_of]
+            present = self.body.presence(terms)
+            present[members] = True
+            docs = np.flatnonzero(present)
+            return best_k(docs, total[docs], k)
+        candidates, slot = np.unique(np.concatenate([body_docs, members]), return_inverse=True)
+        # bincount adds each passage's weights in query order, as rank-bm25 does.
+        counted = np.bincount(slot[: len(body_docs)], weights=body_weights, minlength=len(candidates))
+        # Without body postings bincount gives integers.
+        scores: NDArray[np.float64] = counted.astype(np.float64, copy=False)
+        scores += self.weight * title_scores[self._section_of[candidates]]
+        return best_k(candidates, scores, k)
+
+    def _passages_of(self, sections: NDArray[np.intp]) -> NDArray[np.int32]:
+        """Return the passages of these sections, section by section."""
+        lo, hi = self._starts[sections], self._starts[sections + 1]
+        sizes = hi - lo
+        if not len(sizes):
+            return np.zeros(0, dtype=np.int32)
+        # Positions lo..hi-1 of each section, all at once.
+        offsets = np.repeat(lo - np.cumsum(sizes) + sizes, sizes) + np.arange(int(sizes.sum()))
+        return self._members[offsets]
+
+    def matched_many(self, docs: Sequence[int], terms: Sequence[str]) -> list[tuple[str, ...]]:
+        """Return `matched` for each of the passages, a few array operations for all."""
+        numbers = np.asarray(docs, dtype=np.int32)
+        has = self.body.has(numbers, terms)
+        if self.weight > 0:
+            has |= self.titles.has(self._section_of[numbers], terms)
+        return [tuple(t for t, yes in zip(terms, row, strict=True) if yes) for row in has.tolist()]
 
     def matched(self, doc: int, terms: Iterable[str]) -> tuple[str, ...]:
         """Return those of the terms in the passage or in its section title, in the order given."""

@@ -114,12 +114,13 @@ class PassageIndex:
         """Return the question's unique search terms and the spelling corrections made."""
         terms: list[str] = []
         corrections: list[tuple[str, str]] = []
-        for token in self.analyzer.tokens(question):
-            term = self.variants.get(token.term, token.term)
+        words = self.analyzer.words(question)
+        for word, stem in zip(words, self.analyzer.stems(words), strict=True):
+            term = self.variants.get(stem, stem)
             if term not in self.engine and self.params.spelling:
-                known = self.speller.correct(token.word)
+                known = self.speller.correct(word)
                 if known is not None:
-                    corrections.append((token.word, known))
+                    corrections.append((word, known))
                     term = self.variants.get(self.analyzer.stem(known), self.analyzer.stem(known))
             if term not in terms:
                 terms.append(term)
@@ -132,8 +133,9 @@ class PassageIndex:
             return SearchResult(terms, corrections, (), 0.0)
         weights = self.term_weights(terms)
         hits = []
-        for i, score in self.engine.top_k(terms, k):
-            matched = self.engine.matched(i, terms)
+        top = self.engine.top_k(terms, k)
+        each = self.engine.matched_many([i for i, _ in top], terms)
+        for (i, score), matched in zip(top, each, strict=True):
             share = _share(weights, matched)
             hits.append(Hit(self.corpus.passages[i], score, matched, bm25=score, coverage=share))
         return SearchResult(terms, corrections, tuple(hits), hits[0].coverage if hits else 0.0)

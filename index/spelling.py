@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zlib
+from array import array
 from collections.abc import Iterable
 
 import numpy as np
@@ -43,15 +44,16 @@ class SpellingIndex:
         words = [w for w in word_counts if len(w) >= min_length - 1 and not w.isdigit()]
         self.words = tuple(words)
         self.counts = np.fromiter((word_counts[w] for w in words), dtype=np.int64, count=len(words))
-        owners: list[int] = []
-        keys: list[int] = []
+        owners = array("i")
+        keys = array("I")
         for number, word in enumerate(words):
-            variants = _deletes(word)
-            keys += map(_crc, variants)
-            owners += [number] * len(variants)
-        order = np.argsort(np.asarray(keys, dtype=np.uint32), kind="stable")
-        self.keys = np.asarray(keys, dtype=np.uint32)[order]
-        self.owners = np.asarray(owners, dtype=np.int32)[order]
+            crcs = _delete_crcs(word)
+            keys.extend(crcs)
+            owners.extend([number] * len(crcs))
+        key_array = np.frombuffer(keys, dtype=np.uint32) if keys else np.zeros(0, dtype=np.uint32)
+        order = np.argsort(key_array, kind="stable")
+        self.keys = key_array[order]
+        self.owners = (np.frombuffer(owners, dtype=np.int32) if owners else np.zeros(0, np.int32))[order]
 
     @classmethod
     def from_arrays(
@@ -78,7 +80,7 @@ class SpellingIndex:
         """Return the most frequent known word within one edit, or None."""
         if len(word) < self.min_length or any(ch.isdigit() for ch in word):
             return None
-        wanted = np.fromiter(map(_crc, _deletes(word)), dtype=np.uint32)
+        wanted = np.asarray(_delete_crcs(word), dtype=np.uint32)
         lo = np.searchsorted(self.keys, wanted, side="left")
         hi = np.searchsorted(self.keys, wanted, side="right")
         numbers = {int(n) for a, b in zip(lo.tolist(), hi.tolist(), strict=True) for n in self.owners[a:b]}
@@ -96,8 +98,13 @@ class SpellingIndex:
         return cls(counts, min_length)
 
 
-def _crc(text: str) -> int:
-    return zlib.crc32(text.encode("utf-8", "surrogatepass"))
+def _delete_crcs(word: str) -> list[int]:
+    """Return the CRC-32 of the word and of each of its deletes (repeats possible)."""
+    raw = word.encode("utf-8", "surrogatepass")
+    if len(raw) == len(word):
+        # One byte a character: delete bytes, not characters, without encoding each delete.
+        return [zlib.crc32(raw), *(zlib.crc32(raw[:i] + raw[i + 1 :]) for i in range(len(raw)))]
+    return [zlib.crc32(d.encode("utf-8", "surrogatepass")) for d in _deletes(word)]
 
 
 def rare_variants(
@@ -111,12 +118,20 @@ def rare_variants(
     frequent = {w: n for w, n in counts.items() if n >= min_ratio and len(w) >= min_length - 1}
     if not frequent:
         return {}
-    index = SpellingIndex(frequent, min_length)
+    # The frequent words are few: a plain dict of their deletes answers fastest.
+    by_delete: dict[str, list[str]] = {}
+    for known in frequent:
+        if not known.isdigit():
+            for variant in _deletes(known):
+                by_delete.setdefault(variant, []).append(known)
     variants: dict[str, str] = {}
     for word, count in counts.items():
-        if count > max_rare or len(word) < min_length or word in frequent:
+        if count > max_rare or len(word) < min_length or word in frequent or any(c.isdigit() for c in word):
             continue
-        target = index.correct(word)
-        if target is not None and counts[target] >= min_ratio * count:
-            variants[word] = target
+        candidates = {c for variant in _deletes(word) for c in by_delete.get(variant, ())}
+        best = [c for c in candidates if c != word and osa_distance(word, c) == 1]
+        if best:
+            target = max(best, key=lambda c: (frequent[c], c))
+            if frequent[target] >= min_ratio * count:
+                variants[word] = target
     return variants

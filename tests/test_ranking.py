@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from rank_bm25 import BM25Okapi
 
+import index.fielded as index_fielded
 from index.analysis import Analyzer
 from index.content import load_corpus
 from index.ranking import PassageIndex, build_bags, build_title_bags
@@ -41,10 +42,15 @@ def test_a_ten_thousand_character_question_is_handled(index: PassageIndex) -> No
     assert "41 high-power generators" in result.hits[0].passage.text
 
 
-@pytest.mark.parametrize("question", ["humanitarian aid generators", "trajectory of diaspora cooperation"])
+@pytest.mark.parametrize("dense_from", [0, 10**12])
+@pytest.mark.parametrize(
+    "question", ["humanitarian aid generators", "trajectory of diaspora cooperation", "trajectory"]
+)
 def test_scores_are_rank_bm25_scores_of_the_passage_plus_its_section_title(
-    index: PassageIndex, question: str
+    index: PassageIndex, question: str, dense_from: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Both ways of scoring: every passage at once, or only those with a term in body or title.
+    monkeypatch.setattr(index_fielded, "_DENSE_FROM", dense_from)
     bags = build_bags(index.corpus, Analyzer(), index.variants)
     title_bags, section_of = build_title_bags(index.corpus, Analyzer(), index.variants)
     body = BM25Okapi(bags, k1=1.2, b=0.75, epsilon=0.25)
@@ -53,7 +59,10 @@ def test_scores_are_rank_bm25_scores_of_the_passage_plus_its_section_title(
     terms = list(result.terms)
     expected = body.get_scores(terms) + index.params.title_weight * titles.get_scores(terms)[section_of]
     assert index.params.title_weight > 0
-    assert len(result.hits) == 5
+    matching = [i for i, bag in enumerate(bags) if set(bag) & set(terms)]
+    matching += [i for i, s in enumerate(section_of) if set(title_bags[s]) & set(terms)]
+    best = sorted(set(matching), key=lambda i: (-expected[i], i))[:5]
+    assert [index.corpus.passages.index(h.passage) for h in result.hits] == best
     for hit in result.hits:
         assert hit.score == pytest.approx(expected[index.corpus.passages.index(hit.passage)], rel=1e-12)
 
@@ -121,3 +130,12 @@ def test_in_a_faq_the_paragraph_that_answers_beats_a_one_line_aside(question: st
     index = PassageIndex(load_corpus(FAQ))
     hits = index.search(question, 3).hits
     assert hits[0].passage.text.startswith(answer), [h.passage.text[:40] for h in hits]
+
+
+def test_matched_terms_of_many_passages_at_once_equal_one_by_one(index: PassageIndex) -> None:
+    terms = ("kazakhstan", "trajectori", "generat", "nosuchterm", "diaspora", "humanitarian")
+    docs = list(range(len(index)))
+    many = index.engine.matched_many(docs, terms)
+    assert many == [index.engine.matched(doc, terms) for doc in docs]
+    assert any("trajectori" in m for m in many) and not any("nosuchterm" in m for m in many)
+    assert index.engine.matched_many([], terms) == []
