@@ -121,6 +121,10 @@ class Analyzer:
         self._stems: dict[str, str] = {}
         self._folds = _FoldTable()
 
+    def __reduce__(self) -> tuple[type[Analyzer], tuple[frozenset[str], str]]:
+        """Pickle as the constructor's arguments (for analysis in other processes), not the caches."""
+        return (type(self), (self.stop_words, self.language))
+
     @property
     def signature(self) -> str:
         """Return a string that changes whenever the analyzer's output would."""
@@ -281,6 +285,10 @@ class SlavicAnalyzer(Analyzer):
         self.language = f"slavic-prefix{self.PREFIX}"
         self._stems = {}
         self._folds = _FoldTable()
+
+    def __reduce__(self) -> tuple[type[Analyzer], tuple[()]]:  # type: ignore[override]
+        """Pickle as a new analyzer of this kind."""
+        return (type(self), ())
 
     def _stem_batch(self, words: list[str]) -> list[str]:
         return [word.translate(_SLAVIC_FOLD)[: self.PREFIX] for word in words]

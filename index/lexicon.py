@@ -11,9 +11,8 @@ unchanged content analyses nothing.
 from __future__ import annotations
 
 import logging
-from array import array
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar, cast
@@ -27,6 +26,7 @@ from index.cache import load, load_stamped, pack_strings, save, save_stamped, un
 from index.content import Passage
 from index.engine import FastBM25, postings_from_ids
 from index.spelling import SpellingIndex, rare_variants
+from index.units import Analysed, analyse, analyse_passages
 
 logger = logging.getLogger(__name__)
 
@@ -35,38 +35,6 @@ TITLES_NAME = "bm25-titles.npz"
 LEXICON_NAME = "lexicon.npz"
 _UNFIT = (ValueError, KeyError, TypeError)
 G = TypeVar("G", bound=np.generic)
-
-
-@dataclass(frozen=True, slots=True)
-class Analysed:
-    """Texts as numbers into a vocabulary: all texts' words one after another."""
-
-    words: tuple[str, ...]
-    """The vocabulary, in order of first occurrence."""
-    ids: NDArray[np.int32]
-    lengths: NDArray[np.int64]
-
-    def counts(self) -> dict[str, int]:
-        """Return how often each word occurs, in order of first occurrence."""
-        counts = np.bincount(self.ids, minlength=len(self.words)).tolist()
-        return dict(zip(self.words, counts, strict=True))
-
-
-def analyse(texts: Iterable[str], analyzer: Analyzer) -> Analysed:
-    """Run the analyzer once over every text (its bulk path) and number the words."""
-    vocabulary: defaultdict[str, int] = defaultdict()
-    vocabulary.default_factory = vocabulary.__len__
-    ids = array("i")
-    lengths = array("q")
-    for text in texts:
-        words = analyzer.words(text)
-        ids.extend(map(vocabulary.__getitem__, words))
-        lengths.append(len(words))
-    return Analysed(
-        tuple(vocabulary),
-        np.frombuffer(ids, dtype=np.int32) if ids else np.zeros(0, dtype=np.int32),
-        np.frombuffer(lengths, dtype=np.int64) if lengths else np.zeros(0, dtype=np.int64),
-    )
 
 
 def term_variants(counts: dict[str, int], analyzer: Analyzer) -> dict[str, str]:
@@ -106,9 +74,21 @@ class Lexical:
     """The texts' words, for reading an unknown word of a question as a known one."""
 
 
-def build(passages: Sequence[Passage], analyzer: Analyzer, params: BM25Params, spelling: bool) -> Lexical:
-    """Analyse every passage once and build the lexicon, both BM25 engines and the spelling index."""
-    analysed = analyse((p.text for p in passages), analyzer)
+def build(
+    passages: Sequence[Passage],
+    analyzer: Analyzer,
+    params: BM25Params,
+    spelling: bool,
+    *,
+    cache_dir: Path | None = None,
+    workers: int = 1,
+) -> Lexical:
+    """Analyse every passage once and build the lexicon, both BM25 engines and the spelling index.
+
+    With a cache folder, documents analysed before are not analysed again; `workers`
+    processes share a large analysis.
+    """
+    analysed, _ = analyse_passages(passages, analyzer, cache_dir, workers)
     counts = analysed.counts()
     variants = term_variants(counts, analyzer) if spelling else {}
     body = postings(analysed, analyzer, variants, params)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -86,7 +87,9 @@ class PassageIndex:
         analyzer: Analyzer | None = None,
         params: RankingParams | None = None,
         cache_dir: Path | None = None,
+        workers: int | None = None,
     ) -> None:
+        """Build or load the index; `workers` processes (default: one per CPU) share a large analysis."""
         self.corpus = corpus
         self.analyzer = analyzer or Analyzer()
         self.params = params or RankingParams()
@@ -95,7 +98,14 @@ class PassageIndex:
         lexical = load_lexical(cache_dir, key, self.params.bm25, n) if cache_dir is not None else None
         self.loaded = lexical is not None
         if lexical is None:
-            lexical = build(corpus.passages, self.analyzer, self.params.bm25, self.params.spelling)
+            lexical = build(
+                corpus.passages,
+                self.analyzer,
+                self.params.bm25,
+                self.params.spelling,
+                cache_dir=cache_dir,
+                workers=workers or os.cpu_count() or 1,
+            )
             if cache_dir is not None:
                 try:
                     save_lexical(lexical, cache_dir, key)

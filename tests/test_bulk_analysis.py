@@ -12,8 +12,9 @@ from index.analysis import Analyzer, SlavicAnalyzer, fold, normalize
 from index.bm25 import BM25Params
 from index.content import load_corpus
 from index.engine import FastBM25
-from index.lexicon import analyse, build, postings, term_variants
+from index.lexicon import build, postings, term_variants
 from index.spelling import SpellingIndex, osa_distance, rare_variants
+from index.units import analyse
 from tests.benchmarks.workload import generate_texts
 
 ROOT = Path(__file__).resolve().parents[1]
