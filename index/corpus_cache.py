@@ -18,7 +18,15 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from index.cache import fingerprint, load_stamped, pack_strings, save_stamped, unpack_strings
+from index.cache import (
+    fingerprint,
+    load_stamped,
+    pack_strings,
+    pack_utf8,
+    save_stamped,
+    unpack_strings,
+    unpack_utf8,
+)
 from index.content import LOADER_VERSION, Corpus, Document, Passage, Section, load_corpus
 
 logger = logging.getLogger(__name__)
@@ -35,7 +43,7 @@ def folder_fingerprint(directory: Path) -> str:
         for p in files
     ]
     # The folder as given: documents keep the paths they were read from.
-    return fingerprint("corpus-v1", str(directory), digests)
+    return fingerprint("corpus-v2", str(directory), digests)
 
 
 def load_corpus_cached(directory: Path, cache_dir: Path | None) -> Corpus:
@@ -67,7 +75,7 @@ def _passage_table(passages: Sequence[Passage], documents: dict[str, int]) -> di
     ).reshape(len(passages), 4)
     table: dict[str, NDArray[np.generic]] = {"numbers": numbers}
     for name, strings in (("ids", [p.id for p in passages]), ("texts", [p.text for p in passages])):
-        for part, array in pack_strings(strings).items():
+        for part, array in pack_utf8(strings).items():
             table[f"{name}_{part}"] = array
     return table
 
@@ -102,8 +110,8 @@ def _passages(
     titles: dict[tuple[int, int], str],
 ) -> list[Passage]:
     numbers = arrays[f"{prefix}_numbers"].tolist()
-    ids = unpack_strings(arrays[f"{prefix}_ids_chars"], arrays[f"{prefix}_ids_ends"])
-    texts = unpack_strings(arrays[f"{prefix}_texts_chars"], arrays[f"{prefix}_texts_ends"])
+    ids = unpack_utf8(arrays[f"{prefix}_ids_bytes"], arrays[f"{prefix}_ids_ends"])
+    texts = unpack_utf8(arrays[f"{prefix}_texts_bytes"], arrays[f"{prefix}_texts_ends"])
     if not len(numbers) == len(ids) == len(texts):
         raise ValueError("passage fields of different lengths")
     return [

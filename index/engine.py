@@ -287,7 +287,7 @@ def postings_from_ids(keys: Ints, lengths: Ints, terms: tuple[str, ...], params:
     keys.sort()
     first = np.ones(total, dtype=bool)
     np.not_equal(keys[1:], keys[:-1], out=first[1:])
-    starts = np.flatnonzero(first)
+    starts = np.flatnonzero(first).astype(np.int32 if total < 2**31 else np.int64)
     del first
     postings = keys[starts]
     del keys
