@@ -8,8 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from index.content import Corpus, Document, Passage, Section
-from index.corpus_cache import load_corpus_cached
+from index.content import Corpus, Document, Passage, Section, load_corpus
 from index.decision import Calibration, load_calibration
 from index.dense import DenseIndex
 from index.intents import IntentIndex
@@ -105,7 +104,7 @@ class AnswerService:
 
     def _build(self, content_dir: Path) -> Answerer:
         return Answerer(
-            load_corpus_cached(content_dir, self.cache_dir),
+            load_corpus(content_dir),
             self.calibration,
             self.embedder,
             content_dir=content_dir,

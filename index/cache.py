@@ -239,25 +239,6 @@ def unpack_strings(chars: NDArray[np.generic], ends: NDArray[np.generic]) -> tup
     return tuple(joined[a:b] for a, b in zip([0, *bounds[:-1]], bounds, strict=True))
 
 
-def pack_utf8(strings: Sequence[str]) -> dict[str, NDArray[np.generic]]:
-    """Return strings as one UTF-8 blob with end offsets in bytes: no joined copy of the text is made."""
-    encoded = [s.encode("utf-8", "surrogatepass") for s in strings]
-    ends = np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)))
-    return {"bytes": np.frombuffer(b"".join(encoded), dtype=np.uint8), "ends": ends}
-
-
-def unpack_utf8(blob: NDArray[np.generic], ends: NDArray[np.generic]) -> list[str]:
-    """Return the strings packed by pack_utf8; raise ValueError if the arrays do not fit."""
-    if blob.dtype != np.uint8 or blob.ndim != 1 or ends.dtype != np.int64 or ends.ndim != 1:
-        raise ValueError("packed text malformed")
-    bounds = ends.tolist()
-    if (bounds[-1] if bounds else 0) != len(blob) or bool(np.any(np.diff(ends, prepend=0) < 0)):
-        raise ValueError("text offsets do not cover the text")
-    raw = blob.tobytes()
-    starts = [0, *bounds[:-1]] if bounds else []
-    return [raw[a:b].decode("utf-8", "surrogatepass") for a, b in zip(starts, bounds, strict=True)]
-
-
 def _checksum_of(arrays: dict[str, NDArray[np.generic]]) -> str:
     digest = hashlib.blake2b(digest_size=16)
     for key in sorted(arrays):

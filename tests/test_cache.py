@@ -19,10 +19,8 @@ from index.cache import (
     load,
     load_or_build,
     pack_strings,
-    pack_utf8,
     save,
     unpack_strings,
-    unpack_utf8,
 )
 from index.content import load_corpus
 from index.engine import FastBM25
@@ -268,9 +266,3 @@ def test_a_cached_start_analyses_nothing_and_damage_rebuilds(tmp_path: Path) -> 
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
     again = PassageIndex(load_corpus(CONTENT), cache_dir=tmp_path)
     assert not again.loaded and again.search("humanitarain aid", 5) == built.search("humanitarain aid", 5)
-
-
-@pytest.mark.parametrize("strings", [(), ("",), ("a", "", "бв", "🙂"), ("one",)])
-def test_utf8_packed_strings_round_trip(strings: tuple[str, ...]) -> None:
-    packed = pack_utf8(strings)
-    assert tuple(unpack_utf8(packed["bytes"], packed["ends"])) == strings
