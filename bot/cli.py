@@ -6,15 +6,17 @@ import argparse
 import json
 import logging
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
 from bot import health
 from bot.console import Console, render_plain
+from bot.progress import ProgressBar
 from bot.replies import Replies, text_language
 from bot.service import Answer, AnswerService
-from bot.settings import SettingsError, load_settings
+from bot.settings import Settings, SettingsError, load_settings
 from bot.wiring import build_service
 from index.content import ContentError, Corpus, load_corpus
 from index.decision import DecisionError
@@ -44,6 +46,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     content = commands.add_parser("content", help="validate content/ and list what it holds")
     content.add_argument("--json", action="store_true", help="print every passage as a JSON line")
+    content.add_argument(
+        "--build",
+        action="store_true",
+        help="build the indexes (and passage vectors with SEMANTIC=on) into INDEX_CACHE_DIR, with progress",
+    )
     content.add_argument(
         "--embed",
         action="store_true",
@@ -178,6 +185,25 @@ def cmd_embed(service: AnswerService, stdout: TextIO) -> int:
     return 0
 
 
+def cmd_build(settings: Settings, stdout: TextIO, stderr: TextIO) -> int:
+    """Build what answering needs, with a progress bar on a terminal (log lines otherwise)."""
+    if not stderr.isatty():
+        logging.getLogger("index").setLevel(logging.INFO)
+    progress = ProgressBar(stderr, "encoding passages") if stderr.isatty() else None
+    started = time.monotonic()
+    service = build_service(settings, progress)
+    dense = service.dense
+    vectors = (
+        f", {len(dense.units)} passage and sentence vectors ({dense.encoded} encoded now)" if dense else ""
+    )
+    where = settings.index_cache_dir or "memory only (INDEX_CACHE_DIR is empty)"
+    stdout.write(
+        f"built {len(service.corpus.passages)} passages{vectors} in {time.monotonic() - started:.1f} s, "
+        f"BM25 index {'loaded' if service.index.loaded else 'built'}; cache: {where}\n"
+    )
+    return 0
+
+
 class UsageError(Exception):
     """A bad argument, reported in one line."""
 
@@ -201,9 +227,11 @@ def run(argv: Sequence[str], stdin: TextIO, stdout: TextIO) -> int:
         from bot.telegram.app import run_telegram
 
         return run_telegram(settings)
-    if args.command == "content" and not args.embed:
+    if args.command == "content" and not (args.embed or args.build):
         # Validating and listing needs the texts only, not the model or the indexes.
         return cmd_content(settings.content_dir, load_corpus(settings.content_dir), args.json, stdout)
+    if args.command == "content" and args.build:
+        return cmd_build(settings, stdout, sys.stderr)
     service = build_service(settings)
     replies = Replies(service, settings.consular_url)
     if args.command == "ask":

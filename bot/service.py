@@ -15,6 +15,7 @@ from index.intents import IntentIndex
 from index.pipeline import Answerer, detect_language
 from index.ranking import Hit, PassageIndex, RankingParams
 from index.semantic import Embedder
+from index.vectors import Progress
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +86,8 @@ class AnswerService:
         params: RankingParams | None = None,
         cache_dir: Path | None = None,
         calibration: Calibration | None = None,
+        workers: int = 1,
+        progress: Progress | None = None,
     ) -> None:
         """Build the indexes; without an embedder, rank by BM25 alone with its own calibration.
 
@@ -98,6 +101,8 @@ class AnswerService:
         self.top_k = top_k
         self.params = params or RankingParams()
         self.cache_dir = cache_dir
+        self.workers = workers
+        self.progress = progress
         self.calibration = calibration or load_calibration()
         self._intents = IntentIndex(embedder, cache_dir)
         self._answerer = self._build(content_dir)
@@ -112,6 +117,8 @@ class AnswerService:
             params=self.params,
             threshold=self.min_confidence,
             intents=self._intents,
+            workers=self.workers,
+            progress=self.progress,
         )
 
     @property

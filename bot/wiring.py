@@ -7,6 +7,7 @@ import logging
 from bot.service import AnswerService
 from bot.settings import Settings, SettingsError
 from index.semantic import Embedder, EmbedderError, load_embedder
+from index.vectors import Progress
 
 logger = logging.getLogger(__name__)
 
@@ -21,14 +22,16 @@ def build_embedder(settings: Settings) -> Embedder | None:
         raise SettingsError(f"SEMANTIC=on: {exc}") from None
 
 
-def build_service(settings: Settings) -> AnswerService:
-    """Build the answering service from the settings."""
+def build_service(settings: Settings, progress: Progress | None = None) -> AnswerService:
+    """Build the answering service from the settings; `progress` hears how encoding passages goes."""
     service = AnswerService(
         settings.content_dir,
         embedder=build_embedder(settings),
         min_confidence=settings.answer_threshold,
         top_k=settings.top_k,
         cache_dir=settings.index_cache_dir,
+        workers=settings.index_workers,
+        progress=progress,
     )
     logger.info(
         "answering from %s: %d passages, %s ranking",

@@ -12,7 +12,7 @@ from numpy.typing import NDArray
 
 from index.content import Corpus
 from index.semantic import Embedder
-from index.vectors import BUNDLED_NAME, CACHE_NAME, embed_texts, save_vectors, text_key
+from index.vectors import BUNDLED_NAME, CACHE_NAME, Progress, embed_texts, save_vectors, text_key
 
 # A sentence ends at . ! ? and a space before a capital, a quote or a dash ("No. 47" stays whole).
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[\"«(—A-ZА-ЯІЇЄҐ])")
@@ -55,7 +55,11 @@ class DenseIndex:
         embedder: Embedder,
         content_dir: Path | None = None,
         cache_dir: Path | None = None,
+        *,
+        workers: int = 1,
+        progress: Progress | None = None,
     ) -> None:
+        """Embed every passage and sentence not found in the bundled or cached vectors."""
         self.embedder = embedder
         units: list[str] = []
         owners: list[int] = []
@@ -70,7 +74,9 @@ class DenseIndex:
         sources = [content_dir / BUNDLED_NAME] if content_dir is not None else []
         cache = cache_dir / CACHE_NAME if cache_dir is not None else None
         self.units = tuple(units)
-        self.vectors, self.encoded = embed_texts(units, embedder, sources, cache)
+        self.vectors, self.encoded = embed_texts(
+            units, embedder, sources, cache, workers=workers, progress=progress
+        )
         self.owners = np.asarray(owners, dtype=np.int64)
         self.n_passages = len(corpus.passages)
         self._whole = np.asarray(whole, dtype=bool)

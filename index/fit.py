@@ -101,6 +101,10 @@ class MemoEmbedder:
         """Embed passages."""
         return self.inner.embed_passages(texts)
 
+    def replica(self) -> Embedder:
+        """Return another handle on the inner model (passages only are encoded in parallel)."""
+        return self.inner.replica()
+
 
 @dataclass(frozen=True, slots=True)
 class Observed:

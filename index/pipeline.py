@@ -15,6 +15,7 @@ from index.intents import OFF_TOPIC, Intent, IntentIndex
 from index.language import guess_language
 from index.ranking import PassageIndex, RankingParams
 from index.semantic import Embedder
+from index.vectors import Progress
 
 logger = logging.getLogger(__name__)
 
@@ -53,9 +54,15 @@ class Answerer:
         params: RankingParams | None = None,
         threshold: float | None = None,
         intents: IntentIndex | None = None,
+        workers: int = 1,
+        progress: Progress | None = None,
     ) -> None:
-        lexical = PassageIndex(corpus, params=params, cache_dir=cache_dir)
-        dense = DenseIndex(corpus, embedder, content_dir, cache_dir) if embedder is not None else None
+        lexical = PassageIndex(corpus, params=params, cache_dir=cache_dir, workers=workers)
+        dense = (
+            DenseIndex(corpus, embedder, content_dir, cache_dir, workers=workers, progress=progress)
+            if embedder is not None
+            else None
+        )
         translated = translated_indexes(corpus, params, cache_dir)
         self.index = HybridIndex(
             lexical, dense, calibration.fusion_weight, translated, calibration.fusion_weight_other

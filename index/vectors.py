@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import queue
 import time
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -79,18 +81,28 @@ def save_vectors(path: Path, signature: str, keys: Sequence[bytes], vectors: Vec
     save_arrays(path, arrays)
 
 
+Progress = Callable[[int, int], None]
+"""Called as encoding goes on with (texts encoded, texts to encode)."""
+PARALLEL_FROM = 64
+"""Texts to encode from which extra model handles pay for loading (about 0.1 s each)."""
+
+
 def embed_texts(
     texts: Sequence[str],
     embedder: Embedder,
     sources: Iterable[Path] = (),
     cache: Path | None = None,
     queries: bool = False,
+    *,
+    workers: int = 1,
+    progress: Progress | None = None,
 ) -> tuple[Vectors, int]:
     """Return a vector per text and how many had to be encoded.
 
     With `queries` the texts are embedded as questions. Vectors come from the
-    read-only `sources` and the `cache` file first; the rest are encoded, and
-    then the cache is rewritten to hold exactly these texts.
+    read-only `sources` and the `cache` file first; the rest are encoded (by
+    `workers` handles on the model in as many threads), and then the cache is
+    rewritten to hold exactly these texts.
     """
     known: dict[bytes, NDArray[np.float32]] = {}
     for path in sources:
@@ -100,7 +112,13 @@ def embed_texts(
     keys = [text_key(text, queries) for text in texts]
     missing = sorted({i for i, key in enumerate(keys) if key not in known})
     if missing:
-        _encode(texts, keys, missing, embedder.embed_queries if queries else embedder.embed_passages, known)
+        todo = [texts[i] for i in dict.fromkeys(missing)]
+        handles = [embedder]
+        if workers > 1 and len(todo) >= PARALLEL_FROM:
+            handles += [embedder.replica() for _ in range(workers - 1)]
+        encoded = encode_all(todo, handles, queries, progress)
+        for i, vector in zip(dict.fromkeys(missing), encoded, strict=True):
+            known[keys[i]] = vector
     out = np.zeros((len(texts), embedder.dim), dtype=np.float32)
     for i, key in enumerate(keys):
         out[i] = known[key]
@@ -114,34 +132,50 @@ def embed_texts(
     return out, len(missing)
 
 
-def _encode(
-    texts: Sequence[str],
-    keys: Sequence[bytes],
-    missing: Sequence[int],
-    encode: Callable[[Sequence[str]], Vectors],
-    known: dict[bytes, NDArray[np.float32]],
-) -> None:
-    started = time.monotonic()
-    todo = list(dict.fromkeys(missing))
-    logged = started
-    for start in range(0, len(todo), BATCH):
-        batch = todo[start : start + BATCH]
-        vectors = encode([texts[i] for i in batch])
-        for i, vector in zip(batch, vectors, strict=True):
-            known[keys[i]] = vector
-        now = time.monotonic()
-        if now - logged > 10:
-            done = start + len(batch)
-            rate = done / (now - started)
-            log.info(
-                "encoding: %d of %d texts, %.1f/s, %.0f s left",
-                done,
-                len(todo),
-                rate,
-                (len(todo) - done) / rate,
-            )
-            logged = now
-    log.info("encoded %d texts in %.1f s", len(todo), time.monotonic() - started)
+def encode_all(
+    texts: Sequence[str], handles: Sequence[Embedder], queries: bool = False, progress: Progress | None = None
+) -> Vectors:
+    """Encode texts in batches, one thread per model handle; log (and report) progress as it goes."""
+    batches = [texts[start : start + BATCH] for start in range(0, len(texts), BATCH)]
+    free: queue.SimpleQueue[Embedder] = queue.SimpleQueue()
+    for handle in handles:
+        free.put(handle)
+
+    def encode(batch: Sequence[str]) -> Vectors:
+        handle = free.get()
+        try:
+            return handle.embed_queries(batch) if queries else handle.embed_passages(batch)
+        finally:
+            free.put(handle)
+
+    started = logged = time.monotonic()
+    out: list[Vectors] = []
+    done = 0
+    with ThreadPoolExecutor(max_workers=len(handles), thread_name_prefix="encode") as pool:
+        for vectors in pool.map(encode, batches):
+            out.append(vectors)
+            done += len(vectors)
+            if progress is not None:
+                progress(done, len(texts))
+            now = time.monotonic()
+            if now - logged > 10:
+                rate = done / (now - started)
+                log.info(
+                    "encoding: %d of %d texts, %.1f/s, %.0f s left",
+                    done,
+                    len(texts),
+                    rate,
+                    (len(texts) - done) / rate,
+                )
+                logged = now
+    log.info(
+        "encoded %d texts in %.1f s with %d model handle%s",
+        len(texts),
+        time.monotonic() - started,
+        len(handles),
+        "s" if len(handles) != 1 else "",
+    )
+    return np.concatenate(out) if out else np.zeros((0, handles[0].dim), dtype=np.float32)
 
 
 def _checksum(keys: NDArray[np.uint8], vectors: NDArray[np.float32]) -> str:

@@ -226,3 +226,15 @@ def test_a_content_folder_in_the_working_directory_is_used(tmp_path: Path) -> No
     elsewhere.mkdir()
     bundled = run("content", cwd=elsewhere)
     assert "OK: answering from " in bundled.stdout and ": 1 document, " in bundled.stdout
+
+
+def test_content_build_fills_the_cache_that_the_next_start_loads(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    env = {"INDEX_CACHE_DIR": str(cache), "SEMANTIC": "on"}
+    first = run("content", "--build", env=env)
+    assert first.returncode == 0, first.stderr
+    assert "built 46 passages, 295 passage and sentence vectors" in first.stdout
+    assert "BM25 index built" in first.stdout and "Traceback" not in first.stderr
+    assert {"lexicon.npz", "bm25-index.npz", "bm25-titles.npz"} <= {p.name for p in cache.iterdir()}
+    again = run("content", "--build", env=env)
+    assert "BM25 index loaded" in again.stdout and "(0 encoded now)" in again.stdout

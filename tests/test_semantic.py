@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -20,11 +21,14 @@ CONTENT = Path(__file__).resolve().parents[1] / "content"
 
 
 class CountingEmbedder:
-    """The real model, counting how many texts it is asked to encode."""
+    """The real model, counting how many texts it (and its replicas) are asked to encode."""
 
-    def __init__(self, inner: Embedder) -> None:
+    def __init__(self, inner: Embedder, root: CountingEmbedder | None = None) -> None:
         self.inner = inner
+        self.root = root or self
         self.passages = 0
+        self.replicas = 0
+        self.lock = threading.Lock()
 
     @property
     def dim(self) -> int:
@@ -38,8 +42,13 @@ class CountingEmbedder:
         return self.inner.embed_queries(texts)
 
     def embed_passages(self, texts: Sequence[str]) -> Vectors:
-        self.passages += len(texts)
+        with self.root.lock:
+            self.root.passages += len(texts)
         return self.inner.embed_passages(texts)
+
+    def replica(self) -> CountingEmbedder:
+        self.root.replicas += 1
+        return CountingEmbedder(self.inner.replica(), self.root)
 
 
 def test_the_model_embeds_three_languages_into_one_space(embedder: Embedder) -> None:
@@ -160,3 +169,25 @@ def test_reload_encodes_only_what_changed(tmp_path: Path, embedder: Embedder) ->
     service.reload()
     assert counting.passages == 2  # the changed paragraph and its changed sentence
     assert "42 high-power" in service.ask("How many generators did Kusto Group deliver?").hits[0].passage.text
+
+
+def test_two_model_handles_encode_what_one_does_and_report_progress(embedder: Embedder) -> None:
+    corpus = load_corpus(CONTENT)
+    texts = [unit for passage in corpus.passages[:30] for unit in units_of(passage.text)][:80]
+    assert len(texts) >= 64  # enough for a second handle to be loaded
+    alone, _ = embed_texts(texts, CountingEmbedder(embedder))
+    counting = CountingEmbedder(embedder)
+    seen: list[tuple[int, int]] = []
+    together, encoded = embed_texts(
+        texts, counting, workers=2, progress=lambda done, total: seen.append((done, total))
+    )
+    assert counting.replicas == 1 and counting.passages == encoded == len(set(texts))
+    assert np.allclose(together, alone, atol=1e-6)
+    assert seen[-1] == (encoded, encoded)
+    assert [done for done, _ in seen] == sorted(done for done, _ in seen)
+
+
+def test_few_texts_are_encoded_by_one_handle(embedder: Embedder) -> None:
+    counting = CountingEmbedder(embedder)
+    embed_texts(["one passage.", "another passage."], counting, workers=4)
+    assert counting.replicas == 0 and counting.passages == 2
