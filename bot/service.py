@@ -86,7 +86,7 @@ class AnswerService:
         params: RankingParams | None = None,
         cache_dir: Path | None = None,
         calibration: Calibration | None = None,
-        workers: int = 1,
+        workers: int | None = None,
         progress: Progress | None = None,
     ) -> None:
         """Build the indexes; without an embedder, rank by BM25 alone with its own calibration.

@@ -67,8 +67,11 @@ class SectionedBM25:
         if self._dense_only or (len(body_docs) + len(members)) * _DENSE_FROM >= len(self):
             # Most passages are candidates (or BM25Plus scores them all): one pass over all.
             total = self.body.score_array(terms)
-            total += self.weight * title_scores[self._section_of]
-            present = self.body.presence(terms)
+            # Only the sections' own passages get a title score (BM25Plus: every passage).
+            titled = members if not self._dense_only else np.arange(len(self), dtype=np.int32)
+            total[titled] += self.weight * title_scores[self._section_of[titled]]
+            present = np.zeros(len(self), dtype=bool)
+            present[body_docs] = True
             present[members] = True
             docs = np.flatnonzero(present)
             return best_k(docs, total[docs], k)

@@ -15,6 +15,7 @@ from index.intents import OFF_TOPIC, Intent, IntentIndex
 from index.language import guess_language
 from index.ranking import PassageIndex, RankingParams
 from index.semantic import Embedder
+from index.units import default_workers
 from index.vectors import Progress
 
 logger = logging.getLogger(__name__)
@@ -54,9 +55,11 @@ class Answerer:
         params: RankingParams | None = None,
         threshold: float | None = None,
         intents: IntentIndex | None = None,
-        workers: int = 1,
+        workers: int | None = None,
         progress: Progress | None = None,
     ) -> None:
+        """Build every index of the corpus; `workers` (default: one per CPU) share large builds."""
+        workers = workers or default_workers()
         lexical = PassageIndex(corpus, params=params, cache_dir=cache_dir, workers=workers)
         dense = (
             DenseIndex(corpus, embedder, content_dir, cache_dir, workers=workers, progress=progress)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +17,7 @@ from index.cache import content_fingerprint
 from index.content import Corpus, Passage
 from index.fielded import SectionedBM25
 from index.lexicon import build, load_lexical, save_lexical
+from index.units import default_workers
 
 logger = logging.getLogger(__name__)
 
@@ -104,7 +104,7 @@ class PassageIndex:
                 self.params.bm25,
                 self.params.spelling,
                 cache_dir=cache_dir,
-                workers=workers or os.cpu_count() or 1,
+                workers=workers or default_workers(),
             )
             if cache_dir is not None:
                 try:

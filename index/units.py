@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import threading
 import time
 from array import array
@@ -35,6 +36,11 @@ UNITS_FOLDER = "analysis"
 PARALLEL_FROM = 20_000
 """Passages to analyse from which a pool of processes pays for its start (about 0.2 s)."""
 _UNFIT = (ValueError, KeyError, TypeError)
+
+
+def default_workers() -> int:
+    """Return how many processes (or model handles) a large build uses: one per CPU, at most 8."""
+    return min(os.cpu_count() or 1, 8)
 
 
 @dataclass(frozen=True, slots=True)

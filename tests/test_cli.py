@@ -153,6 +153,8 @@ def test_console_quit_exits_zero() -> None:
         (("ask", "x"), {"SEMANTIC": "maybe"}, "SEMANTIC"),
         (("ask", "x"), {"TOP_K": "many"}, "TOP_K"),
         (("ask", "x"), {"ANSWER_THRESHOLD": "2"}, "ANSWER_THRESHOLD"),
+        (("ask", "x"), {"INDEX_WORKERS": "0"}, "INDEX_WORKERS"),
+        (("ask", "x"), {"INDEX_WORKERS": "two"}, "INDEX_WORKERS"),
         (("content",), {"CONTENT_DIR": "/nonexistent/content"}, "content folder not found"),
     ],
 )
