@@ -33,8 +33,8 @@ from index.content import Passage
 logger = logging.getLogger(__name__)
 
 UNITS_FOLDER = "analysis"
-PARALLEL_FROM = 20_000
-"""Passages to analyse from which a pool of processes pays for its start (about 0.2 s)."""
+PARALLEL_FROM = 5_000
+"""Passages to analyse from which forked worker processes pay for themselves (10,000: 0.75 s -> 0.59 s)."""
 _UNFIT = (ValueError, KeyError, TypeError)
 
 
