@@ -7,7 +7,6 @@ looks at its age. The file holds a time only.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from pathlib import Path
@@ -23,6 +22,8 @@ MAX_AGE = 60.0
 
 async def beat(data_dir: Path, every: float = EVERY) -> None:
     """Touch the heartbeat file every `every` seconds until cancelled; a failed write is logged once."""
+    import asyncio  # here: `ask` and `health` import this module and need no event loop
+
     path = data_dir / HEARTBEAT_FILE
     warned = False
     while True:

@@ -10,14 +10,12 @@ after one file changes a rebuild analyses that file only.
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
 import threading
 import time
 from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -112,6 +110,9 @@ def analyse_passages(
     merger = _Merger()
     with ExitStack() as stack:
         if workers > 1 and len(todo) > 1 and fresh >= PARALLEL_FROM and _can_fork():
+            import multiprocessing  # here: only a large build needs it
+            from concurrent.futures import ProcessPoolExecutor
+
             pool = stack.enter_context(
                 ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
             )
@@ -178,6 +179,8 @@ def _can_fork() -> bool:
     """Return whether worker processes can be forked safely: on a platform with fork, no other thread."""
     # A fork copies other threads' locks held (a reload in the running bot): analyse in-process then.
     # Spawning instead would re-run the caller's main module, which a library cannot require to be guarded.
+    import multiprocessing
+
     return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
 
 
