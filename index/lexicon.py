@@ -141,7 +141,7 @@ def load_lexical(cache_dir: Path, fingerprint: str, params: BM25Params, n_passag
         speller = SpellingIndex.from_arrays(
             words,
             _typed(arrays["counts"], np.int64),
-            _typed(arrays["keys"], np.uint32),
+            _typed(arrays["keys"], np.uint64),
             _typed(arrays["owners"], np.int32),
         )
         section_of = _typed(arrays["section_of"], np.int32)

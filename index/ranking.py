@@ -70,7 +70,7 @@ class SearchResult:
 
 
 # Bump when the analysis, the lexicon or the bags change what they produce.
-BAGS_VERSION = 3
+BAGS_VERSION = 4
 
 
 class PassageIndex:

@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-import zlib
-from array import array
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
-
-
-def _deletes(word: str) -> set[str]:
-    return {word[:i] + word[i + 1 :] for i in range(len(word))} | {word}
 
 
 def osa_distance(a: str, b: str) -> int:
@@ -32,11 +26,12 @@ def osa_distance(a: str, b: str) -> int:
 class SpellingIndex:
     """Find the known word one edit away from an unknown one (symmetric-delete lookup).
 
-    Compact: every delete of every word is kept as a 32-bit CRC beside the word's
-    number, sorted, in two arrays (8 bytes a delete, about 0.5 MB per 10,000
-    words, against some 10 MB as a dict of lists). A CRC that two deletes share
-    only adds a candidate, and every candidate is checked by its distance, so
-    the answers are those of an exact lookup.
+    Compact: every delete of every word is kept as a 64-bit hash beside the word's
+    number, sorted, in two arrays (12 bytes a delete, about 1 MB per 10,000 words,
+    against some 10 MB as a dict of lists), computed with numpy for all words of
+    one length at once. A hash that two deletes share only adds a candidate, and
+    every candidate is checked by its distance, so the answers are those of an
+    exact lookup.
     """
 
     def __init__(self, word_counts: dict[str, int], min_length: int = 5) -> None:
@@ -44,23 +39,14 @@ class SpellingIndex:
         words = [w for w in word_counts if len(w) >= min_length - 1 and not w.isdigit()]
         self.words = tuple(words)
         self.counts = np.fromiter((word_counts[w] for w in words), dtype=np.int64, count=len(words))
-        owners = array("i")
-        keys = array("I")
-        for number, word in enumerate(words):
-            crcs = _delete_crcs(word)
-            keys.extend(crcs)
-            owners.extend([number] * len(crcs))
-        key_array = np.frombuffer(keys, dtype=np.uint32) if keys else np.zeros(0, dtype=np.uint32)
-        order = np.argsort(key_array, kind="stable")
-        self.keys = key_array[order]
-        self.owners = (np.frombuffer(owners, dtype=np.int32) if owners else np.zeros(0, np.int32))[order]
+        self.keys, self.owners = _delete_table(words)
 
     @classmethod
     def from_arrays(
         cls,
         words: tuple[str, ...],
         counts: NDArray[np.int64],
-        keys: NDArray[np.uint32],
+        keys: NDArray[np.uint64],
         owners: NDArray[np.int32],
         min_length: int = 5,
     ) -> SpellingIndex:
@@ -80,7 +66,7 @@ class SpellingIndex:
         """Return the most frequent known word within one edit, or None."""
         if len(word) < self.min_length or any(ch.isdigit() for ch in word):
             return None
-        wanted = np.asarray(_delete_crcs(word), dtype=np.uint32)
+        wanted = np.asarray(delete_hashes(word), dtype=np.uint64)
         lo = np.searchsorted(self.keys, wanted, side="left")
         hi = np.searchsorted(self.keys, wanted, side="right")
         numbers = {int(n) for a, b in zip(lo.tolist(), hi.tolist(), strict=True) for n in self.owners[a:b]}
@@ -98,13 +84,61 @@ class SpellingIndex:
         return cls(counts, min_length)
 
 
-def _delete_crcs(word: str) -> list[int]:
-    """Return the CRC-32 of the word and of each of its deletes (repeats possible)."""
-    raw = word.encode("utf-8", "surrogatepass")
-    if len(raw) == len(word):
-        # One byte a character: delete bytes, not characters, without encoding each delete.
-        return [zlib.crc32(raw), *(zlib.crc32(raw[:i] + raw[i + 1 :]) for i in range(len(raw)))]
-    return [zlib.crc32(d.encode("utf-8", "surrogatepass")) for d in _deletes(word)]
+# Deletes are known by a 64-bit polynomial hash of their code points, computed for
+# all words of one length at once: hash(a + b) = hash(a) * P**len(b) + hash(b).
+_P = 1_000_003
+_MASK = (1 << 64) - 1
+
+
+def delete_hashes(word: str) -> list[int]:
+    """Return the hash of the word and of each of its one-character deletes (repeats possible)."""
+    codes = [ord(c) for c in word]
+    n = len(codes)
+    prefix = [0] * (n + 1)
+    for j, code in enumerate(codes):
+        prefix[j + 1] = (prefix[j] * _P + code) & _MASK
+    suffix = [0] * (n + 1)
+    power = 1
+    for k in range(n - 1, -1, -1):
+        suffix[k] = (codes[k] * power + suffix[k + 1]) & _MASK
+        power = (power * _P) & _MASK
+    powers = [1] * (n + 1)
+    for k in range(1, n + 1):
+        powers[k] = (powers[k - 1] * _P) & _MASK
+    return [prefix[n], *((prefix[i] * powers[n - 1 - i] + suffix[i + 1]) & _MASK for i in range(n))]
+
+
+def _delete_table(words: Sequence[str]) -> tuple[NDArray[np.uint64], NDArray[np.int32]]:
+    """Return the delete hashes of all words, sorted, and the number of the word each belongs to."""
+    keys: list[NDArray[np.uint64]] = []
+    owners: list[NDArray[np.int32]] = []
+    lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
+    with np.errstate(over="ignore"):  # arithmetic modulo 2**64, on purpose
+        for n in np.unique(lengths).tolist():
+            numbers = np.flatnonzero(lengths == n).astype(np.int32)
+            if n == 0:
+                continue
+            text = "".join(words[i] for i in numbers.tolist()).encode("utf-32-le", "surrogatepass")
+            codes = np.frombuffer(text, dtype=np.uint32).reshape(len(numbers), n).astype(np.uint64)
+            p = np.uint64(_P)
+            prefix = np.zeros((len(numbers), n + 1), dtype=np.uint64)
+            for j in range(n):
+                prefix[:, j + 1] = prefix[:, j] * p + codes[:, j]
+            suffix = np.zeros((len(numbers), n + 1), dtype=np.uint64)
+            power = np.uint64(1)
+            powers = [np.uint64(1)]
+            for k in range(n - 1, -1, -1):
+                suffix[:, k] = codes[:, k] * power + suffix[:, k + 1]
+                power = power * p
+                powers.append(power)
+            columns = [prefix[:, n]] + [prefix[:, i] * powers[n - 1 - i] + suffix[:, i + 1] for i in range(n)]
+            keys.append(np.concatenate(columns))
+            owners.append(np.tile(numbers, n + 1))
+    if not keys:
+        return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int32)
+    all_keys, all_owners = np.concatenate(keys), np.concatenate(owners)
+    order = np.argsort(all_keys, kind="stable")
+    return all_keys[order], all_owners[order]
 
 
 def rare_variants(
@@ -118,20 +152,30 @@ def rare_variants(
     frequent = {w: n for w, n in counts.items() if n >= min_ratio and len(w) >= min_length - 1}
     if not frequent:
         return {}
-    # The frequent words are few: a plain dict of their deletes answers fastest.
-    by_delete: dict[str, list[str]] = {}
-    for known in frequent:
-        if not known.isdigit():
-            for variant in _deletes(known):
-                by_delete.setdefault(variant, []).append(known)
+    known = [w for w in frequent if not w.isdigit()]
+    rare = [
+        w
+        for w, n in counts.items()
+        if n <= max_rare and len(w) >= min_length and w not in frequent and not any(c.isdigit() for c in w)
+    ]
+    if not known or not rare:
+        return {}
+    # Pairs of a rare and a frequent word that share a delete: the only ones that can be one edit apart.
+    known_keys, known_owners = _delete_table(known)
+    rare_keys, rare_owners = _delete_table(rare)
+    lo = np.searchsorted(known_keys, rare_keys, side="left")
+    hi = np.searchsorted(known_keys, rare_keys, side="right")
+    hits = np.flatnonzero(hi > lo)
+    pairs: dict[int, set[int]] = {}
+    for at in hits.tolist():
+        pairs.setdefault(int(rare_owners[at]), set()).update(known_owners[lo[at] : hi[at]].tolist())
     variants: dict[str, str] = {}
-    for word, count in counts.items():
-        if count > max_rare or len(word) < min_length or word in frequent or any(c.isdigit() for c in word):
-            continue
-        candidates = {c for variant in _deletes(word) for c in by_delete.get(variant, ())}
-        best = [c for c in candidates if c != word and osa_distance(word, c) == 1]
+    for number in sorted(pairs):
+        word = rare[number]
+        best = [known[k] for k in pairs[number] if known[k] != word and osa_distance(word, known[k]) == 1]
         if best:
             target = max(best, key=lambda c: (frequent[c], c))
-            if frequent[target] >= min_ratio * count:
+            if frequent[target] >= min_ratio * counts[word]:
                 variants[word] = target
-    return variants
+    # In the order of the counts, as one loop over them would give.
+    return {w: variants[w] for w in rare if w in variants}

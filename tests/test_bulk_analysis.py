@@ -13,7 +13,7 @@ from index.bm25 import BM25Params
 from index.content import load_corpus
 from index.engine import FastBM25
 from index.lexicon import build, postings, term_variants
-from index.spelling import SpellingIndex, osa_distance, rare_variants
+from index.spelling import SpellingIndex, _delete_table, delete_hashes, osa_distance, rare_variants
 from index.units import analyse
 from tests.benchmarks.workload import generate_texts
 
@@ -108,3 +108,14 @@ def test_compact_speller_answers_as_an_exhaustive_search(corpus_texts: list[str]
         expected = max(close, key=lambda w: (counts[w], w)) if close else None
         assert speller.correct(word) == expected, word
     assert rare_variants(counts)
+
+
+def test_delete_hashes_of_all_words_at_once_equal_one_word_at_a_time() -> None:
+    words = ["kazakhstan", "гуманітарна", "aab", "a", "ab", "🙂x🙂", "straße", "kazakstan", "допомогу"]
+    keys, owners = _delete_table(words)
+    for number, word in enumerate(words):
+        assert sorted(keys[owners == number].tolist()) == sorted(delete_hashes(word))
+        # The hash of a delete is the hash of the shorter word itself.
+        for i in range(len(word)):
+            assert delete_hashes(word[:i] + word[i + 1 :])[0] in delete_hashes(word)
+    assert bool(np.all(keys[1:] >= keys[:-1]))
