@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import logging
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from index.content import Corpus, Document, Passage, Section, load_corpus
+from index.content import Corpus, Document, Passage, Section
 from index.decision import Calibration, load_calibration
 from index.dense import DenseIndex
 from index.intents import IntentIndex
+from index.lazy_corpus import load_corpus_cached
 from index.pipeline import Answerer, detect_language
 from index.ranking import Hit, PassageIndex, RankingParams
 from index.semantic import Embedder
@@ -109,7 +111,7 @@ class AnswerService:
 
     def _build(self, content_dir: Path) -> Answerer:
         return Answerer(
-            load_corpus(content_dir),
+            load_corpus_cached(content_dir, self.cache_dir),
             self.calibration,
             self.embedder,
             content_dir=content_dir,
@@ -147,7 +149,7 @@ class AnswerService:
         return self.corpus.documents
 
     @property
-    def sections(self) -> tuple[Section, ...]:
+    def sections(self) -> Sequence[Section]:
         """Return every section of every document, in reading order."""
         return self.corpus.sections
 

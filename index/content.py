@@ -23,7 +23,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -115,10 +115,11 @@ class Corpus:
     """All documents of a content folder, with passages in reading order."""
 
     documents: tuple[Document, ...]
-    passages: tuple[Passage, ...]
-    sections: tuple[Section, ...]
-    _by_id: dict[str, Passage] = field(repr=False, compare=False, default_factory=dict)
-    _sections: dict[tuple[str, int], Section] = field(repr=False, compare=False, default_factory=dict)
+    passages: Sequence[Passage]
+    """A tuple, or after a cached start a sequence that parses a document when one of its passages is read."""
+    sections: Sequence[Section]
+    _by_id: Mapping[str, Passage] = field(repr=False, compare=False, default_factory=dict)
+    _sections: Mapping[tuple[str, int], Section] = field(repr=False, compare=False, default_factory=dict)
     translations: dict[str, tuple[Passage, ...]] = field(repr=False, compare=False, default_factory=dict)
     """Original passage id -> its translations, one per translated document."""
 
@@ -259,9 +260,8 @@ def _meta_line(path: str, key: str) -> int:
     return 1
 
 
-def _decode(path: Path) -> tuple[str, str]:
-    """Return the file's text and a digest of its bytes and of the rules that read them."""
-    raw = path.read_bytes()
+def decode(path: Path, raw: bytes) -> tuple[str, str]:
+    """Return a file's text and a digest of its bytes and of the rules that read them."""
     digest = hashlib.blake2b(raw, digest_size=16, person=LOADER_VERSION).hexdigest()
     try:
         text = raw.decode("utf-8-sig")
@@ -324,8 +324,14 @@ def _parse_header(path: Path, lines: list[str]) -> tuple[dict[str, str], dict[st
 
 def parse_document(path: Path) -> tuple[Document, list[Section], int]:
     """Parse one content file into its document, sections and the line of its id."""
-    text, digest = _decode(path)
+    text, digest = decode(path, path.read_bytes())
     lines = text.splitlines()
+    document, id_line, body_start = parse_header(path, lines, digest)
+    return document, parse_body(path, lines, body_start, document), id_line
+
+
+def parse_header(path: Path, lines: list[str], digest: str) -> tuple[Document, int, int]:
+    """Return the document a file's metadata describes, the line of its id and the first body line."""
     meta, where, body_start = _parse_header(path, lines)
     document = Document(
         id=meta["id"],
@@ -342,7 +348,11 @@ def parse_document(path: Path) -> tuple[Document, list[Section], int]:
         note=meta.get("note", ""),
         digest=digest,
     )
+    return document, where["id"], body_start
 
+
+def parse_body(path: Path, lines: list[str], body_start: int, document: Document) -> list[Section]:
+    """Parse a file's sections and passages, from its first body line."""
     sections: list[Section] = []
     title: str | None = None
     title_line = 0
@@ -402,4 +412,4 @@ def parse_document(path: Path) -> tuple[Document, list[Section], int]:
         raise ContentError(
             path, max(len(lines), 1), "no sections: add '## ' headings with passages under them"
         )
-    return document, sections, where["id"]
+    return sections

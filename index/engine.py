@@ -65,7 +65,7 @@ class Postings:
         if n_postings and (int(self.docs.min()) < 0 or int(self.docs.max()) >= self.n_docs):
             raise ValueError("a passage index out of range")
         # Within a term, passages strictly increase; a decrease may only start a new term.
-        steps = np.diff(self.docs.astype(np.int64))
+        steps = np.diff(self.docs)  # int32 is enough: both ends lie in 0..n_docs
         starts = np.zeros(max(n_postings - 1, 0), dtype=bool)
         starts[self.indptr[1:-1] - 1] = True
         if bool(np.any((steps <= 0) & ~starts)):

@@ -83,6 +83,8 @@ def translated_indexes(
     corpus: Corpus, params: RankingParams | None = None, cache_dir: Path | None = None
 ) -> list[TranslatedIndex]:
     """Build one BM25 index per translation language, with the Ukrainian-Russian analyzer."""
+    if not corpus.translations:
+        return []  # and no passage is read: a cached start parses none
     by_language: dict[str, list[tuple[int, Passage]]] = {}
     for i, passage in enumerate(corpus.passages):
         for translation in corpus.translations_of(passage):
