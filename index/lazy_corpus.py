@@ -15,6 +15,7 @@ import bisect
 import hashlib
 import logging
 import re
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import islice
@@ -57,21 +58,17 @@ def load_corpus_cached(directory: Path, cache_dir: Path | None) -> Corpus:
     if counts is not None:
         store = _Store(files, raws, digests, counts)
         return Corpus(store.documents, _Passages(store), _Sections(store), _ById(store), _BySection(store))
+    del raws  # parsed again from the files: not held through the whole build
     corpus = load_corpus(directory)
     if not corpus.translations and len(corpus.documents) == len(files):
-        summary = [
-            [len(_of(corpus, d)), sum(1 for s in corpus.sections if s.document is d)]
-            for d in corpus.documents
-        ]
+        passages = Counter(p.document.id for p in corpus.passages)
+        sections = Counter(s.document.id for s in corpus.sections)
+        summary = [[passages[d.id], sections[d.id]] for d in corpus.documents]
         try:
             save_json(path, key, summary)
         except OSError as exc:
             logger.warning("cannot write the index cache %s: %s", path, exc)
     return corpus
-
-
-def _of(corpus: Corpus, document: Document) -> list[Passage]:
-    return [p for s in corpus.sections if s.document is document for p in s.passages]
 
 
 def _counts(stored: object, files: int) -> list[tuple[int, int]] | None:
