@@ -12,7 +12,6 @@ that changed, are loaded in full as before, with the loader's one-line errors.
 from __future__ import annotations
 
 import bisect
-import hashlib
 import logging
 import re
 from collections import Counter
@@ -24,12 +23,12 @@ from typing import overload
 
 from index.cache import fingerprint, load_json, save_json
 from index.content import (
-    LOADER_VERSION,
     Corpus,
     Document,
     Passage,
     Section,
     decode,
+    file_digest,
     load_corpus,
     parse_body,
     parse_header,
@@ -51,7 +50,7 @@ def load_corpus_cached(directory: Path, cache_dir: Path | None) -> Corpus:
         raws = [path.read_bytes() for path in files]
     except OSError:
         return load_corpus(directory)  # which names the file it cannot read
-    digests = [hashlib.blake2b(raw, digest_size=16, person=LOADER_VERSION).hexdigest() for raw in raws]
+    digests = [file_digest(raw) for raw in raws]
     key = fingerprint("corpus-summary-v1", str(directory), [p.name for p in files], digests)
     path = cache_dir / SUMMARY_NAME
     counts = _counts(load_json(path, key), len(files))
