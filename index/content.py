@@ -23,9 +23,24 @@ import dataclasses
 import datetime as dt
 import hashlib
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
+
+from index.records import ContentError, Corpus, Document, Passage, Section, passage_id
+
+__all__ = [
+    "ContentError",
+    "Corpus",
+    "Document",
+    "Passage",
+    "Section",
+    "decode",
+    "file_digest",
+    "load_corpus",
+    "parse_body",
+    "parse_document",
+    "parse_header",
+    "passage_id",
+]
 
 # Change when parsing would read the same bytes differently: index caches are keyed by it.
 LOADER_VERSION = b"loader-v1"
@@ -37,142 +52,6 @@ _LANGUAGE_RE = re.compile(r"^[a-z]{2,3}$")
 _INVISIBLE_CHARS = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
 _INVISIBLE = re.compile(f"[{_INVISIBLE_CHARS}]")
 _KEY_RE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s*:\s*(.*)$")
-
-
-class ContentError(Exception):
-    """A content file that cannot be used, with the file and line to fix."""
-
-    def __init__(self, path: Path | str, line: int, message: str) -> None:
-        super().__init__(f"{path}:{line}: {message}")
-        self.path = str(path)
-        self.line = line
-        self.message = message
-
-
-@dataclass(frozen=True, slots=True)
-class Document:
-    """A published text and its metadata."""
-
-    id: str
-    title: str
-    speaker: str
-    date: str
-    language: str
-    role: str = ""
-    published: str = ""
-    kind: str = "interview"
-    path: str = ""
-    examples: tuple[str, ...] = ()
-    """Example questions this document answers, offered to new users."""
-    translation_of: str = ""
-    """The id of the document this one translates, paragraph for paragraph; empty for an original."""
-    note: str = ""
-    """A note shown with the document, e.g. that a translation is unofficial."""
-    digest: str = ""
-    """A hash of the file's bytes (and of how files are read): what the index caches are keyed by."""
-
-    def source_line(self) -> str:
-        """Return the one-line citation: title, speaker and role, date, publication."""
-        who = f"{self.speaker}, {self.role}" if self.role else self.speaker
-        parts = [f"«{self.title}»", who, self.date]
-        if self.published:
-            parts.append(self.published)
-        return " — ".join(parts)
-
-
-@dataclass(frozen=True, slots=True)
-class Passage:
-    """One paragraph of a document, under one section title."""
-
-    id: str
-    document: Document
-    section: str
-    text: str
-    section_no: int
-    """Position of the section in its document, from 0."""
-    position: int
-    """Position of the passage in its section, from 0."""
-    line: int
-
-
-@dataclass(frozen=True, slots=True)
-class Section:
-    """A section title and its passages, in reading order."""
-
-    document: Document
-    title: str
-    number: int
-    passages: tuple[Passage, ...]
-
-    @property
-    def id(self) -> str:
-        """Return the id of the section: the id of its first passage."""
-        return self.passages[0].id
-
-
-@dataclass(frozen=True)
-class Corpus:
-    """All documents of a content folder, with passages in reading order."""
-
-    documents: tuple[Document, ...]
-    passages: Sequence[Passage]
-    """A tuple, or after a cached start a sequence that parses a document when one of its passages is read."""
-    sections: Sequence[Section]
-    _by_id: Mapping[str, Passage] = field(repr=False, compare=False, default_factory=dict)
-    _sections: Mapping[tuple[str, int], Section] = field(repr=False, compare=False, default_factory=dict)
-    translations: dict[str, tuple[Passage, ...]] = field(repr=False, compare=False, default_factory=dict)
-    """Original passage id -> its translations, one per translated document."""
-
-    def translations_of(self, passage: Passage) -> tuple[Passage, ...]:
-        """Return the translations of an original passage."""
-        return self.translations.get(passage.id, ())
-
-    @classmethod
-    def from_documents(cls, parsed: Iterable[tuple[Document, list[Section]]]) -> Corpus:
-        """Assemble a corpus, refusing passage ids that two passages share."""
-        documents: list[Document] = []
-        sections: list[Section] = []
-        by_id: dict[str, Passage] = {}
-        for document, doc_sections in parsed:
-            documents.append(document)
-            sections.extend(doc_sections)
-            for section in doc_sections:
-                for passage in section.passages:
-                    other = by_id.get(passage.id)
-                    if other is not None:
-                        raise ContentError(
-                            document.path,
-                            passage.line,
-                            f"duplicate passage id {passage.id} "
-                            f"(same text as {other.document.path}:{other.line})",
-                        )
-                    by_id[passage.id] = passage
-        by_key = {(s.document.id, s.number): s for s in sections}
-        return cls(tuple(documents), tuple(by_id.values()), tuple(sections), by_id, by_key)
-
-    def passage(self, passage_id: str) -> Passage | None:
-        """Return the passage with this id, or None."""
-        return self._by_id.get(passage_id)
-
-    def neighbours(self, passage: Passage) -> tuple[Passage | None, Passage | None]:
-        """Return the passages before and after this one in its section."""
-        section = self.section_of(passage)
-        before = section.passages[passage.position - 1] if passage.position > 0 else None
-        after_pos = passage.position + 1
-        after = section.passages[after_pos] if after_pos < len(section.passages) else None
-        return before, after
-
-    def section_of(self, passage: Passage) -> Section:
-        """Return the section that holds this passage."""
-        return self._sections[(passage.document.id, passage.section_no)]
-
-
-def passage_id(document_id: str, section: str, text: str) -> str:
-    """Return the stable id of a passage: a hash of where it is and what it says."""
-    digest = hashlib.blake2b(
-        "\x1f".join((document_id, section, text)).encode("utf-8"), digest_size=6
-    ).hexdigest()
-    return f"p{digest}"
 
 
 def load_corpus(directory: Path) -> Corpus:
