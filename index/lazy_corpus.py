@@ -14,6 +14,7 @@ from __future__ import annotations
 import bisect
 import logging
 import re
+import threading
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -110,9 +111,19 @@ class _Store:
         self.passage_starts = _starts([f.passages for f in self.files])
         self.section_starts = _starts([f.sections for f in self.files])
         self._parsed: dict[int, tuple[Section, ...]] = {}
+        self._passages: dict[int, list[Passage]] = {}
+        # Questions are answered in worker threads: a file is parsed once, its records shared.
+        self.lock = threading.RLock()
 
     def sections(self, k: int) -> tuple[Section, ...]:
         """Return the sections of file k, parsing it the first time."""
+        parsed = self._parsed.get(k)
+        if parsed is not None:
+            return parsed
+        with self.lock:
+            return self._parse(k)
+
+    def _parse(self, k: int) -> tuple[Section, ...]:
         parsed = self._parsed.get(k)
         if parsed is None:
             file = self.files[k]
@@ -127,7 +138,11 @@ class _Store:
 
     def passages(self, k: int) -> list[Passage]:
         """Return the passages of file k in reading order."""
-        return [p for section in self.sections(k) for p in section.passages]
+        own = self._passages.get(k)
+        if own is None:
+            with self.lock:
+                own = self._passages[k] = [p for section in self._parse(k) for p in section.passages]
+        return own
 
     def parsed(self) -> list[int]:
         """Return the numbers of the files parsed so far."""
@@ -146,7 +161,6 @@ class _Passages(Sequence[Passage]):
 
     def __init__(self, store: _Store) -> None:
         self._store = store
-        self._by_file: dict[int, list[Passage]] = {}
 
     def __len__(self) -> int:
         return self._store.passage_starts[-1]
@@ -164,10 +178,7 @@ class _Passages(Sequence[Passage]):
             raise IndexError("passage index out of range")
         starts = self._store.passage_starts
         k = bisect.bisect_right(starts, i) - 1
-        own = self._by_file.get(k)
-        if own is None:
-            own = self._by_file[k] = self._store.passages(k)
-        return own[i - starts[k]]
+        return self._store.passages(k)[i - starts[k]]
 
     def __iter__(self) -> Iterator[Passage]:
         for k in range(len(self._store.files)):
@@ -214,15 +225,17 @@ class _ById(Mapping[str, Passage]):
                 self._indexed.add(k)
 
     def __getitem__(self, key: str) -> Passage:
-        self._index(list(self._store.parsed()))
-        if key not in self._ids:
-            # A button on a message from before this start: every file is parsed, once.
-            self._index(iter(range(len(self._store.files))))
-        return self._ids[key]
+        with self._store.lock:
+            self._index(list(self._store.parsed()))
+            if key not in self._ids:
+                # A button on a message from before this start: every file is parsed, once.
+                self._index(iter(range(len(self._store.files))))
+            return self._ids[key]
 
     def __iter__(self) -> Iterator[str]:
-        self._index(iter(range(len(self._store.files))))
-        return iter(self._ids)
+        with self._store.lock:
+            self._index(iter(range(len(self._store.files))))
+            return iter(list(self._ids))
 
     def __len__(self) -> int:
         return self._store.passage_starts[-1]  # ids are unique: a full load checked them

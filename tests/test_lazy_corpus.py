@@ -88,3 +88,15 @@ def test_a_damaged_summary_means_a_full_load(folder: Path, tmp_path: Path) -> No
     assert isinstance(load_corpus_cached(folder, cache).passages, tuple)
     (cache / SUMMARY_NAME).write_text("{not json", encoding="utf-8")
     assert load_corpus_cached(folder, cache).passages == load_corpus(folder).passages
+
+
+def test_threads_reading_one_document_share_its_records(folder: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    load_corpus_cached(folder, cache)
+    lazy = load_corpus_cached(folder, cache)
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(8) as pool:
+        seen = list(pool.map(lambda i: lazy.passages[100 + i % 3], range(64)))
+    assert all(seen[i] is lazy.passages[100 + i % 3] for i in range(64))
+    assert parsed(lazy) == 1
