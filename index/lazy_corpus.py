@@ -16,11 +16,11 @@ import logging
 import re
 import threading
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
-from typing import overload
+from typing import TypeVar, overload
 
 from index.cache import fingerprint, load_json, save_json
 from index.content import (
@@ -36,6 +36,7 @@ from index.content import (
 )
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 SUMMARY_NAME = "corpus.json"
 # The metadata header ends at its second '---' line.
@@ -57,7 +58,13 @@ def load_corpus_cached(directory: Path, cache_dir: Path | None) -> Corpus:
     counts = _counts(load_json(path, key), len(files))
     if counts is not None:
         store = _Store(files, raws, digests, counts)
-        return Corpus(store.documents, _Passages(store), _Sections(store), _ById(store), _BySection(store))
+        return Corpus(
+            store.documents,
+            _Lazy(store.passage_starts, store.passages),
+            _Lazy(store.section_starts, store.sections),
+            _ById(store),
+            _BySection(store),
+        )
     del raws  # parsed again from the files: not held through the whole build
     corpus = load_corpus(directory)
     if not corpus.translations and len(corpus.documents) == len(files):
@@ -156,58 +163,33 @@ def _starts(sizes: list[int]) -> list[int]:
     return starts
 
 
-class _Passages(Sequence[Passage]):
-    """Every passage in reading order; reading one parses its file."""
+class _Lazy(Sequence[T]):
+    """Items of every file in reading order, `starts[k]` being file k's first; reading one parses its file."""
 
-    def __init__(self, store: _Store) -> None:
-        self._store = store
+    def __init__(self, starts: list[int], of_file: Callable[[int], Sequence[T]]) -> None:
+        self._starts = starts
+        self._of_file = of_file
 
     def __len__(self) -> int:
-        return self._store.passage_starts[-1]
+        return self._starts[-1]
 
     @overload
-    def __getitem__(self, i: int) -> Passage: ...
+    def __getitem__(self, i: int) -> T: ...
     @overload
-    def __getitem__(self, i: slice) -> Sequence[Passage]: ...
-    def __getitem__(self, i: int | slice) -> Passage | Sequence[Passage]:
+    def __getitem__(self, i: slice) -> Sequence[T]: ...
+    def __getitem__(self, i: int | slice) -> T | Sequence[T]:
         if isinstance(i, slice):
             return [self[j] for j in range(*i.indices(len(self)))]
         if i < 0:
             i += len(self)
         if not 0 <= i < len(self):
-            raise IndexError("passage index out of range")
-        starts = self._store.passage_starts
-        k = bisect.bisect_right(starts, i) - 1
-        return self._store.passages(k)[i - starts[k]]
+            raise IndexError("index out of range")
+        k = bisect.bisect_right(self._starts, i) - 1
+        return self._of_file(k)[i - self._starts[k]]
 
-    def __iter__(self) -> Iterator[Passage]:
-        for k in range(len(self._store.files)):
-            yield from self._store.passages(k)
-
-
-class _Sections(Sequence[Section]):
-    """Every section in reading order; reading one parses its file."""
-
-    def __init__(self, store: _Store) -> None:
-        self._store = store
-
-    def __len__(self) -> int:
-        return self._store.section_starts[-1]
-
-    @overload
-    def __getitem__(self, i: int) -> Section: ...
-    @overload
-    def __getitem__(self, i: slice) -> Sequence[Section]: ...
-    def __getitem__(self, i: int | slice) -> Section | Sequence[Section]:
-        if isinstance(i, slice):
-            return [self[j] for j in range(*i.indices(len(self)))]
-        if i < 0:
-            i += len(self)
-        if not 0 <= i < len(self):
-            raise IndexError("section index out of range")
-        starts = self._store.section_starts
-        k = bisect.bisect_right(starts, i) - 1
-        return self._store.sections(k)[i - starts[k]]
+    def __iter__(self) -> Iterator[T]:
+        for k in range(len(self._starts) - 1):
+            yield from self._of_file(k)
 
 
 class _ById(Mapping[str, Passage]):

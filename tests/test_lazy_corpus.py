@@ -24,7 +24,7 @@ def folder(tmp_path: Path) -> Path:
 
 
 def parsed(corpus: Corpus) -> int:
-    store = corpus.passages._store  # type: ignore[attr-defined]
+    store = corpus._sections._store  # type: ignore[attr-defined]
     return len(store.parsed())
 
 

@@ -21,6 +21,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from tests.benchmarks.engines import _reset_peak, _status_kb
+
 Json = dict[str, Any]
 ROOT = Path(__file__).resolve().parents[2]
 K = 5
@@ -32,23 +34,6 @@ FIRST_QUESTION = "How many ethnic Ukrainians live in Kazakhstan?"
 _WORD = re.compile(r"\w+")
 _STAMP = re.compile(r"^\d{4}-\d\d-\d\d [\d:,]+ ")  # a log line's time, so repeated lines are kept once
 Search = Callable[[str], int]
-
-
-def _status_kb(field: str) -> int:
-    with open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    return 0
-
-
-def _reset_peak() -> bool:
-    try:
-        with open("/proc/self/clear_refs", "w", encoding="ascii") as refs:
-            refs.write("5")
-        return True
-    except OSError:
-        return False
 
 
 def read_files(folder: Path) -> list[str]:
