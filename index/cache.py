@@ -100,9 +100,8 @@ def save_arrays(path: Path, arrays: dict[str, NDArray[np.generic]]) -> None:
     try:
         with os.fdopen(fd, "wb") as handle:
             np.savez(handle, allow_pickle=False, **arrays)
-            handle.flush()
-            os.fsync(handle.fileno())
-        # Readers see the old file or the whole new one, never a partial write.
+        # Readers see the old file or the whole new one, never a partial write. No fsync: after
+        # a power cut a file may be empty or stale, which its checksum and stamp catch (a rebuild).
         os.replace(tmp, path)
     except BaseException:
         with suppress(OSError):
