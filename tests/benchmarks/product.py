@@ -14,7 +14,7 @@ into memory (the corpus); the peak is reset there (/proc/self/clear_refs). Timed
 there ("build s"); Q is "How many ethnic Ukrainians live in Kazakhstan?":
 - product: AnswerService(folder, embedder=None, cache_dir=<empty dir>), i.e. SEMANTIC
   off: reads and parses the files itself, analyses, builds BM25 with section titles,
-  writes its cache; then one ask(Q) (the first answer; may build the spelling index).
+  writes its cache; then one ask(Q) (the first answer).
   Its build figures are on the "product lexical search" row;
 - tantivy, bm25s, rank-bm25: the in-memory texts parsed into passages (paragraphs not
   in the front matter and not `## ` headings; section titles are NOT indexed: body
