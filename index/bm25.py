@@ -6,8 +6,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-import rank_bm25
-
 Variant = Literal["okapi", "l", "plus"]
 
 
@@ -40,6 +38,8 @@ class RankBM25Scorer:
     """Score with rank-bm25 itself: the reference implementation."""
 
     def __init__(self, bags: Sequence[Sequence[str]], params: BM25Params) -> None:
+        import rank_bm25  # here: it imports multiprocessing, and only this reference scorer needs it
+
         corpus = [list(bag) for bag in bags]
         self.model: rank_bm25.BM25
         if params.variant == "okapi":
