@@ -86,24 +86,28 @@ def _fold_char(char: str) -> str:
     return lowered if len(lowered) == 1 else char
 
 
-class _FoldTable(dict[int, str]):
-    """str.translate table computing each character's fold on first sight, as _fold_char does."""
+_JOINERS = "'.-"
+# A character that can be in no word (not a letter, digit or joiner) becomes a space,
+# so that str.split finds the same runs _WORD_RE would: [^\W_] is exactly str.isalnum.
+_ASCII_SPACED = bytes(b if chr(b).isalnum() or chr(b) in _JOINERS else 32 for b in range(256))
+
+
+class _SpacedTable(dict[int, str]):
+    """str.translate table: each character's fold, with characters that are in no word as spaces."""
 
     def __missing__(self, code: int) -> str:
-        folded = self[code] = _fold_char(chr(code))
-        return folded
+        spaced = self[code] = "".join(
+            c if c.isalnum() or c in _JOINERS else " " for c in _fold_char(chr(code))
+        )
+        return spaced
 
 
-def fold(text: str, table: _FoldTable | None = None) -> str:
-    """Return normalize(text), computed in bulk: lower() for ASCII, one translate otherwise."""
+def spaced(text: str, table: _SpacedTable) -> str:
+    """Return normalize(text) with every character that is in no word turned into a space, in bulk."""
     if text.isascii():
         # ASCII is its own NFKC form, _FOLD has no ASCII keys, and casefold is lower.
-        return text.lower()
-    return text.translate(table if table is not None else _FoldTable())
-
-
-# A word with a hyphen, point or apostrophe inside takes the careful path.
-_JOINED = re.compile(r"[^\W_]['.\-][^\W_]")
+        return text.lower().encode("ascii").translate(_ASCII_SPACED).decode("ascii")
+    return text.translate(table)
 
 
 class Analyzer:
@@ -119,7 +123,7 @@ class Analyzer:
         self.language = language
         self._stemmer = Stemmer.Stemmer(language)
         self._stems: dict[str, str] = {}
-        self._folds = _FoldTable()
+        self._spaced = _SpacedTable()
 
     def __reduce__(self) -> tuple[type[Analyzer], tuple[frozenset[str], str]]:
         """Pickle as the constructor's arguments (for analysis in other processes), not the caches."""
@@ -150,22 +154,30 @@ class Analyzer:
 
     def words(self, text: str) -> list[str]:
         """Return the folded words of `tokens(text)`, in order, without offsets: the bulk path."""
-        folded = fold(text, self._folds)
-        found = _WORD_RE.findall(folded)
-        if _JOINED.search(folded) is None:
-            return self._plain(found)
+        # Separators are spaces, so str.split gives runs that hold one or more of _WORD_RE's words;
+        # only a run with a hyphen, point or apostrophe (often just a full stop) needs the regex.
+        text = spaced(text, self._spaced)
+        parts = text.split()
+        stop, shortest = self.stop_words, self.MIN_LENGTH
+        if "'" not in text and "." not in text and "-" not in text:
+            return [w for w in parts if len(w) >= shortest and w not in stop]
         out: list[str] = []
-        append, stop, shortest = out.append, self.stop_words, self.MIN_LENGTH
-        for raw in found:
-            if raw.isalnum():  # no hyphen, point or apostrophe: what _plain keeps
-                if len(raw) >= shortest and raw not in stop:
-                    append(raw)
+        append = out.append
+        for part in parts:
+            if part.isalnum():
+                if len(part) >= shortest and part not in stop:
+                    append(part)
                 continue
-            pieces = self._pieces(raw)
-            for piece, _ in pieces:
-                self._keep_into(out, piece)
-            if len(pieces) > 1 and "-" in raw:
-                self._keep_into(out, "".join(p for p, _ in pieces if p))
+            for raw in _WORD_RE.findall(part):
+                if raw.isalnum():
+                    if len(raw) >= shortest and raw not in stop:
+                        append(raw)
+                    continue
+                pieces = self._pieces(raw)
+                for piece, _ in pieces:
+                    self._keep_into(out, piece)
+                if len(pieces) > 1 and "-" in raw:
+                    self._keep_into(out, "".join(p for p, _ in pieces if p))
         return out
 
     def stem(self, word: str) -> str:
@@ -217,11 +229,6 @@ class Analyzer:
                 return None
             word = head
         return word
-
-    def _plain(self, words: list[str]) -> list[str]:
-        """Return `_keep` of words that have no hyphen, point or apostrophe, in bulk."""
-        stop, shortest = self.stop_words, self.MIN_LENGTH
-        return [w for w in words if len(w) >= shortest and w not in stop]
 
     def _keep_into(self, out: list[str], word: str) -> None:
         kept = self._keep(word)
@@ -284,7 +291,7 @@ class SlavicAnalyzer(Analyzer):
         self.stop_words = SLAVIC_STOP_WORDS
         self.language = f"slavic-prefix{self.PREFIX}"
         self._stems = {}
-        self._folds = _FoldTable()
+        self._spaced = _SpacedTable()
 
     def __reduce__(self) -> tuple[type[Analyzer], tuple[()]]:  # type: ignore[override]
         """Pickle as a new analyzer of this kind."""

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.analysis import Analyzer, SlavicAnalyzer, fold, normalize
+from index.analysis import Analyzer, SlavicAnalyzer, _SpacedTable, normalize, spaced
 from index.bm25 import BM25Params
 from index.content import load_corpus
 from index.engine import FastBM25
@@ -22,6 +22,7 @@ TRICKY = [
     "Ust‑Kamenogorsk dual-use people's 2.5 e.g. i.e. x-ray's ’s 'quoted' rock-'n'-roll",
     "ﬁne ﬀ İstanbul ß Straße ǅ Ⅻ ½ ＡＢＣ",
     "a-b-c --x x-- .5 5. U.S.A. 1.2.3-4 don't o'clock l'état",
+    "end.\nNext ._. '-' x'y.z-w ...a... -'- a_.b __a-b__ 1.2. .3. 'tis ‐x‑y―z",
     "Kaz\u200bakhstan\u00a0tab\there, snake_case __init__ 中文 العربية 🙂‍🙂",
 ]
 
@@ -55,9 +56,13 @@ def test_bulk_words_and_terms_equal_the_token_path(make: type[Analyzer], corpus_
         ), text[:80]
 
 
-def test_bulk_fold_equals_the_per_character_fold(corpus_texts: list[str]) -> None:
-    for text in corpus_texts:
-        assert fold(text) == normalize(text)
+def test_bulk_spacing_equals_the_per_character_fold_with_separators_as_spaces(
+    corpus_texts: list[str],
+) -> None:
+    table = _SpacedTable()
+    for text in corpus_texts:  # TRICKY included
+        expected = "".join(c if c.isalnum() or c in "'.-" else " " for c in normalize(text))
+        assert spaced(text, table) == expected
 
 
 def test_one_pass_build_equals_bags_built_token_by_token(corpus_texts: list[str]) -> None:
