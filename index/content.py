@@ -23,6 +23,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 from index.records import ContentError, Corpus, Document, Passage, Section, passage_id
@@ -33,6 +34,7 @@ __all__ = [
     "Document",
     "Passage",
     "Section",
+    "count_body",
     "decode",
     "file_digest",
     "load_corpus",
@@ -237,65 +239,86 @@ def parse_header(path: Path, lines: list[str], digest: str) -> tuple[Document, i
     return document, where["id"], body_start
 
 
-def parse_body(path: Path, lines: list[str], body_start: int, document: Document) -> list[Section]:
-    """Parse a file's sections and passages, from its first body line."""
-    sections: list[Section] = []
-    title: str | None = None
+def _body(path: Path, lines: list[str], body_start: int) -> Iterator[tuple[str, int, str]]:
+    """Yield ("section", line, title) and ("paragraph", line, text) events; raise ContentError at a fault.
+
+    The one reading of a file's body: parse_body builds records from it, count_body only counts.
+    """
+    in_section = False
     title_line = 0
-    passages: list[Passage] = []
+    paragraphs = 0
     paragraph: list[str] = []
     paragraph_line = 0
-
-    def flush_paragraph() -> None:
-        nonlocal paragraph
-        if not paragraph:
-            return
-        if title is None:
-            raise ContentError(
-                path, paragraph_line, "passage outside any section: add a '## ' heading above it"
-            )
-        text = " ".join(paragraph)
-        passages.append(
-            Passage(
-                id=passage_id(document.id, title, text),
-                document=document,
-                section=title,
-                text=text,
-                section_no=len(sections),
-                position=len(passages),
-                line=paragraph_line,
-            )
-        )
-        paragraph = []
-
-    def flush_section() -> None:
-        nonlocal passages
-        flush_paragraph()
-        if title is None:
-            return
-        if not passages:
-            raise ContentError(path, title_line, "section has no passages under it")
-        sections.append(Section(document, title, len(sections), tuple(passages)))
-        passages = []
-
-    for number, raw in enumerate(lines[body_start:], start=body_start + 1):
+    sections = 0
+    for number, raw in enumerate([*lines[body_start:], ""], start=body_start + 1):
         line = raw.strip()
+        if paragraph and (not line or line.startswith("## ")):
+            if not in_section:
+                raise ContentError(
+                    path, paragraph_line, "passage outside any section: add a '## ' heading above it"
+                )
+            yield "paragraph", paragraph_line, " ".join(paragraph)
+            paragraphs += 1
+            paragraph = []
         if not line:
-            flush_paragraph()
-        elif line.startswith("## "):
-            flush_section()
-            title, title_line = line[3:].strip(), number
+            continue
+        if line.startswith("## "):
+            if in_section and not paragraphs:
+                raise ContentError(path, title_line, "section has no passages under it")
+            title, title_line, paragraphs = line[3:].strip(), number, 0
             if not title:
                 raise ContentError(path, number, "empty section title")
+            in_section = True
+            sections += 1
+            yield "section", number, title
         elif line.startswith("#"):
             raise ContentError(path, number, "sections are '## ' headings; other headings are not used")
         else:
             if not paragraph:
                 paragraph_line = number
             paragraph.append(line)
-    flush_section()
+    if in_section and not paragraphs:
+        raise ContentError(path, title_line, "section has no passages under it")
     if not sections:
         raise ContentError(
             path, max(len(lines), 1), "no sections: add '## ' headings with passages under them"
         )
+
+
+def parse_body(path: Path, lines: list[str], body_start: int, document: Document) -> list[Section]:
+    """Parse a file's sections and passages, from its first body line."""
+    sections: list[Section] = []
+    title = ""
+    passages: list[Passage] = []
+    lines_of: dict[str, int] = {}
+    for kind, line, text in _body(path, lines, body_start):
+        if kind == "section":
+            if passages:
+                sections.append(Section(document, title, len(sections), tuple(passages)))
+                passages = []
+            title = text
+            continue
+        passage = Passage(
+            id=passage_id(document.id, title, text),
+            document=document,
+            section=title,
+            text=text,
+            section_no=len(sections),
+            position=len(passages),
+            line=line,
+        )
+        # Ids hash the document's id too: two documents' passages cannot share one.
+        first = lines_of.setdefault(passage.id, line)
+        if first != line:
+            raise ContentError(path, line, f"duplicate passage id {passage.id} (same text as {path}:{first})")
+        passages.append(passage)
+    sections.append(Section(document, title, len(sections), tuple(passages)))
     return sections
+
+
+def count_body(path: Path, lines: list[str], body_start: int) -> tuple[int, int]:
+    """Return how many passages and sections parse_body would give, raising the same ContentError."""
+    counts = {"section": 0, "paragraph": 0}
+    for kind, _, _ in _body(path, lines, body_start):
+        counts[kind] += 1
+    return counts["paragraph"], counts["section"]

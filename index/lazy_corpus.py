@@ -1,12 +1,13 @@
-"""Start on unchanged content without parsing it: documents are parsed when a passage of theirs is read.
+"""Answer from a content folder without holding its passages: a document is parsed when one is read.
 
-A full load parses every passage of every file (about 0.5 s for 100,000 passages).
-After one, the number of passages and sections of each file is kept in the cache
-under a digest of all the files' names and bytes. A start that finds the same files
-reads their bytes and metadata headers only; the index needs no more (it is cached
-under the same digests), and a document's passages are parsed the first time one
-of them is read (a hit, a section, a button). Content with translations, or files
-that changed, are loaded in full as before, with the loader's one-line errors.
+Passage records of 100,000 passages take about 90 MB and half a second to make. A
+first start reads each file once to check it (the loader's one-line errors) and
+count its passages and sections, and keeps the counts in the cache under a digest
+of all the files' names and bytes; a later start with the same files reads their
+bytes and metadata headers only. The index needs no more: its analysis parses each
+document in a worker process (index.units), and a document's passages are parsed
+here the first time one of them is read (a hit, a section, a button). Content with
+translations is loaded in full: its passages are aligned with their originals.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import bisect
 import logging
 import re
 import threading
-from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import islice
@@ -24,10 +24,12 @@ from typing import TypeVar, overload
 
 from index.cache import fingerprint, load_json, save_json
 from index.content import (
+    ContentError,
     Corpus,
     Document,
     Passage,
     Section,
+    count_body,
     decode,
     file_digest,
     load_corpus,
@@ -44,10 +46,17 @@ _HEADER_END = re.compile(rb"^[ \t]*---[ \t]*\r?$", re.MULTILINE)
 
 
 def load_corpus_cached(directory: Path, cache_dir: Path | None) -> Corpus:
-    """Return the folder's corpus; parse passages lazily when the cache knows these exact files."""
+    """Return the folder's corpus, its passages parsed lazily when the folder has no translations.
+
+    The first time, each file is read through once to check it and count its passages
+    and sections (no passage records are kept); the counts are kept in the cache
+    under a digest of the files, so later starts read the files' headers only.
+    """
     if cache_dir is None or not directory.is_dir():
         return load_corpus(directory)
     files = sorted(p for p in directory.glob("*.md") if p.is_file())
+    if not files:
+        return load_corpus(directory)  # which says the folder has no content files
     try:
         raws = [path.read_bytes() for path in files]
     except OSError:
@@ -56,26 +65,47 @@ def load_corpus_cached(directory: Path, cache_dir: Path | None) -> Corpus:
     key = fingerprint("corpus-summary-v1", str(directory), [p.name for p in files], digests)
     path = cache_dir / SUMMARY_NAME
     counts = _counts(load_json(path, key), len(files))
-    if counts is not None:
-        store = _Store(files, raws, digests, counts)
-        return Corpus(
-            store.documents,
-            _Lazy(store.passage_starts, store.passages),
-            _Lazy(store.section_starts, store.sections),
-            _ById(store),
-            _BySection(store),
-        )
-    del raws  # parsed again from the files: not held through the whole build
-    corpus = load_corpus(directory)
-    if not corpus.translations and len(corpus.documents) == len(files):
-        passages = Counter(p.document.id for p in corpus.passages)
-        sections = Counter(s.document.id for s in corpus.sections)
-        summary = [[passages[d.id], sections[d.id]] for d in corpus.documents]
+    if counts is None:
+        counts = _count_files(files, raws, digests)
+        if counts is None:
+            del raws  # parsed again from the files: not held through the whole build
+            return load_corpus(directory)
         try:
-            save_json(path, key, summary)
+            save_json(path, key, [list(c) for c in counts])
         except OSError as exc:
             logger.warning("cannot write the index cache %s: %s", path, exc)
-    return corpus
+    store = _Store(files, raws, digests, counts)
+    return Corpus(
+        store.documents,
+        _Lazy(store.passage_starts, store.passages),
+        _Lazy(store.section_starts, store.sections),
+        _ById(store),
+        _BySection(store),
+        sizes=tuple(passages for passages, _ in counts),
+    )
+
+
+def _count_files(files: list[Path], raws: list[bytes], digests: list[str]) -> list[tuple[int, int]] | None:
+    """Check each file as load_corpus would, counting its passages and sections; None if one is a translation.
+
+    Translations are aligned with their originals passage by passage: such a folder is loaded in full.
+    """
+    seen: dict[str, tuple[Path, int]] = {}
+    counts = []
+    for path, raw, digest in zip(files, raws, digests, strict=True):
+        text, _ = decode(path, raw)
+        lines = text.splitlines()
+        document, id_line, body_start = parse_header(path, lines, digest)
+        if document.translation_of:
+            return None
+        if document.id in seen:
+            first, first_line = seen[document.id]
+            raise ContentError(
+                path, id_line, f"duplicate document id {document.id!r} (also in {first}:{first_line})"
+            )
+        seen[document.id] = (path, id_line)
+        counts.append(count_body(path, lines, body_start))
+    return counts
 
 
 def _counts(stored: object, files: int) -> list[tuple[int, int]] | None:
@@ -179,7 +209,11 @@ class _Lazy(Sequence[T]):
     def __getitem__(self, i: slice) -> Sequence[T]: ...
     def __getitem__(self, i: int | slice) -> T | Sequence[T]:
         if isinstance(i, slice):
-            return [self[j] for j in range(*i.indices(len(self)))]
+            start, stop, step = i.indices(len(self))
+            k = bisect.bisect_right(self._starts, start) - 1
+            if step == 1 and start < stop <= self._starts[k + 1]:  # within one file: one lookup
+                return self._of_file(k)[start - self._starts[k] : stop - self._starts[k]]
+            return [self[j] for j in range(start, stop, step)]
         if i < 0:
             i += len(self)
         if not 0 <= i < len(self):

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar, cast
@@ -23,10 +22,10 @@ from numpy.typing import NDArray
 from index.analysis import Analyzer
 from index.bm25 import BM25Params
 from index.cache import load, load_stamped, pack_strings, save, save_stamped, unpack_strings
-from index.content import Passage
+from index.content import Corpus
 from index.engine import FastBM25, postings_from_ids
 from index.spelling import SpellingIndex, rare_variants
-from index.units import Analysed, analyse, analyse_passages
+from index.units import Analysed, analyse, analyse_corpus
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +74,7 @@ class Lexical:
 
 
 def build(
-    passages: Sequence[Passage],
+    corpus: Corpus,
     analyzer: Analyzer,
     params: BM25Params,
     spelling: bool,
@@ -86,25 +85,17 @@ def build(
     """Analyse every passage once and build the lexicon, both BM25 engines and the spelling index.
 
     With a cache folder, documents analysed before are not analysed again; `workers`
-    processes share a large analysis.
+    processes share a large analysis (and parse the documents of a lazily parsed corpus).
     """
-    analysed, _ = analyse_passages(passages, analyzer, cache_dir, workers)
+    analysis = analyse_corpus(corpus, analyzer, cache_dir, workers)
+    analysed = analysis.analysed
     counts = analysed.counts()
     variants = term_variants(counts, analyzer) if spelling else {}
     body = postings(analysed, analyzer, variants, params)
     speller = SpellingIndex(counts if spelling else {})
     del analysed, counts
-    numbers: dict[tuple[str, int], int] = {}
-    titles: list[str] = []
-    section_of = np.empty(len(passages), dtype=np.int32)
-    for i, passage in enumerate(passages):
-        key = (passage.document.id, passage.section_no)
-        if key not in numbers:
-            numbers[key] = len(titles)
-            titles.append(passage.section)
-        section_of[i] = numbers[key]
-    title_engine = postings(analyse(titles, analyzer), analyzer, variants, params)
-    return Lexical(body, title_engine, section_of, variants, speller)
+    title_engine = postings(analyse(analysis.titles, analyzer), analyzer, variants, params)
+    return Lexical(body, title_engine, analysis.section_of, variants, speller)
 
 
 def save_lexical(lexical: Lexical, cache_dir: Path, fingerprint: str) -> None:

@@ -99,7 +99,7 @@ class PassageIndex:
         self.loaded = lexical is not None
         if lexical is None:
             lexical = build(
-                corpus.passages,
+                corpus,
                 self.analyzer,
                 self.params.bm25,
                 self.params.spelling,

@@ -17,6 +17,10 @@ class ContentError(Exception):
         self.line = line
         self.message = message
 
+    def __reduce__(self) -> tuple[type[ContentError], tuple[str, int, str]]:
+        """Pickle by the constructor's arguments (raised in a worker process, reported by the caller)."""
+        return (type(self), (self.path, self.line, self.message))
+
 
 @dataclass(frozen=True, slots=True)
 class Document:
@@ -91,6 +95,28 @@ class Corpus:
     _sections: Mapping[tuple[str, int], Section] = field(repr=False, compare=False, default_factory=dict)
     translations: dict[str, tuple[Passage, ...]] = field(repr=False, compare=False, default_factory=dict)
     """Original passage id -> its translations, one per translated document."""
+    sizes: tuple[int, ...] | None = field(repr=False, compare=False, default=None)
+    """Passages of each document, in order, when known without reading them (a lazily parsed corpus)."""
+
+    def runs(self) -> list[tuple[Document, int, int]]:
+        """Return each run of consecutive passages of one document: the document, first and end number.
+
+        A lazily parsed corpus answers from its sizes without parsing anything.
+        """
+        if self.sizes is not None:
+            out, start = [], 0
+            for document, size in zip(self.documents, self.sizes, strict=True):
+                out.append((document, start, start + size))
+                start += size
+            return out
+        runs: list[tuple[Document, int, int]] = []
+        passages = self.passages
+        start = 0
+        for end in range(1, len(passages) + 1):
+            if end == len(passages) or passages[end].document is not passages[start].document:
+                runs.append((passages[start].document, start, end))
+                start = end
+        return runs
 
     def translations_of(self, passage: Passage) -> tuple[Passage, ...]:
         """Return the translations of an original passage."""

@@ -15,7 +15,7 @@ import threading
 import time
 from array import array
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +26,7 @@ from numpy.typing import NDArray
 
 from index.analysis import Analyzer
 from index.cache import fingerprint, load_stamped, pack_strings, save_stamped, unpack_strings
-from index.content import Passage
+from index.content import Corpus, Passage
 
 logger = logging.getLogger(__name__)
 
@@ -74,56 +74,118 @@ def analyse(texts: Iterable[str], analyzer: Analyzer) -> Analysed:
 
 
 @dataclass(frozen=True, slots=True)
+class Part:
+    """One document's passages analysed, with the section each passage is in."""
+
+    analysed: Analysed
+    sections: NDArray[np.int32]
+    """Per passage, the number of its section among `titles`."""
+    titles: tuple[str, ...]
+    """The titles of the document's sections, in order of first passage."""
+
+
+def analyse_run(passages: Sequence[Passage], analyzer: Analyzer) -> Part:
+    """Analyse the passages of one document and number their sections."""
+    numbers: dict[int, int] = {}
+    titles: list[str] = []
+    sections = np.empty(len(passages), dtype=np.int32)
+    for i, passage in enumerate(passages):
+        number = numbers.get(passage.section_no)
+        if number is None:
+            number = numbers[passage.section_no] = len(titles)
+            titles.append(passage.section)
+        sections[i] = number
+    return Part(analyse((p.text for p in passages), analyzer), sections, tuple(titles))
+
+
+@dataclass(frozen=True, slots=True)
 class Unit:
-    """A run of consecutive passages of one document."""
+    """A run of consecutive passages of one document, and the key of its analysis."""
 
     key: str
-    texts: tuple[str, ...]
+    start: int
+    end: int
 
 
-def units_of(passages: Sequence[Passage], signature: str) -> list[Unit]:
-    """Split passages into runs of one document each, keyed by their content and the analyzer."""
-    units: list[Unit] = []
-    start = 0
-    for end in range(1, len(passages) + 1):
-        if end == len(passages) or passages[end].document is not passages[start].document:
-            run = passages[start:end]
-            document = run[0].document
-            # A file's digest fixes its texts; in-memory documents are known by their passages' ids.
-            content = document.digest or fingerprint(*(p.id for p in run))
-            key = fingerprint("unit-v1", signature, document.id, content, len(run), run[0].id, run[-1].id)
-            units.append(Unit(key, tuple(p.text for p in run)))
-            start = end
+def units_of(corpus: Corpus, signature: str) -> list[Unit]:
+    """Split the corpus into runs of one document each, keyed by their content and the analyzer.
+
+    A file's digest fixes its passages, so a lazily parsed corpus is keyed without parsing.
+    """
+    units = []
+    for document, start, end in corpus.runs():
+        # A corpus made in memory has no digests: its documents are known by their passages' ids.
+        content = document.digest or fingerprint(*(p.id for p in corpus.passages[start:end]))
+        key = fingerprint("unit-v2", signature, document.id, content, end - start)
+        units.append(Unit(key, start, end))
     return units
 
 
-def analyse_passages(
-    passages: Sequence[Passage], analyzer: Analyzer, cache_dir: Path | None = None, workers: int = 1
-) -> tuple[Analysed, int]:
-    """Return the analysis of all passages, as one pass would give it, and how many were analysed anew."""
-    units = units_of(passages, analyzer.signature)
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """The analysis of a whole corpus, as one pass over its passages gives it."""
+
+    analysed: Analysed
+    section_of: NDArray[np.int32]
+    """Passage number -> section number in `titles`."""
+    titles: tuple[str, ...]
+    fresh: int
+    """How many passages were analysed anew (not read from the cache)."""
+
+
+# What forked workers analyse: set in each worker by the pool's initializer (not pickled, inherited).
+_inherited: list[tuple[Sequence[Passage], Analyzer]] = []
+
+
+def _inherit(passages: Sequence[Passage], analyzer: Analyzer) -> None:
+    _inherited[:] = [(passages, analyzer)]
+
+
+def _analyse_in_worker(start: int, end: int) -> Part:
+    passages, analyzer = _inherited[0]
+    # A lazily parsed corpus parses the document here, in the worker: the caller never holds its passages.
+    return analyse_run(passages[start:end], analyzer)
+
+
+def analyse_corpus(
+    corpus: Corpus, analyzer: Analyzer, cache_dir: Path | None = None, workers: int = 1
+) -> Analysis:
+    """Return the analysis of all passages, as one pass would give it, document by document."""
+    units = units_of(corpus, analyzer.signature)
     folder = cache_dir / UNITS_FOLDER if cache_dir is not None else None
     kept = {u.key for u in units if folder is not None and (folder / f"{u.key}.npz").is_file()}
     todo = [unit for unit in units if unit.key not in kept]
-    fresh = sum(len(unit.texts) for unit in todo)
+    fresh = sum(unit.end - unit.start for unit in todo)
     started = time.monotonic()
     merger = _Merger()
+    passages = corpus.passages
     with ExitStack() as stack:
         if workers > 1 and len(todo) > 1 and fresh >= PARALLEL_FROM and _can_fork():
             import multiprocessing  # here: only a large build needs it
             from concurrent.futures import ProcessPoolExecutor
 
             pool = stack.enter_context(
-                ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
+                ProcessPoolExecutor(
+                    max_workers=workers,
+                    mp_context=multiprocessing.get_context("fork"),
+                    initializer=_inherit,
+                    initargs=(passages, analyzer),
+                )
             )
-            results = pool.map(analyse, [unit.texts for unit in todo], [analyzer] * len(todo))
+            results: Iterator[Part] = pool.map(
+                _analyse_in_worker, [u.start for u in todo], [u.end for u in todo]
+            )
         else:
-            results = (analyse(unit.texts, analyzer) for unit in todo)
+            results = (analyse_run(passages[u.start : u.end], analyzer) for u in todo)
         # One document's analysis at a time in memory: merged, written, let go.
         for unit in units:
-            part = _load(folder, unit.key) if folder is not None and unit.key in kept else None
+            size = unit.end - unit.start
+            part = _load(folder, unit.key, size) if folder is not None and unit.key in kept else None
             if part is None:
-                part = next(results) if unit.key not in kept else analyse(unit.texts, analyzer)
+                if unit.key in kept:  # kept, but its file was unusable
+                    part = analyse_run(passages[unit.start : unit.end], analyzer)
+                else:
+                    part = next(results)
                 if folder is not None:
                     _save(folder, unit.key, part)
             merger.add(part)
@@ -138,41 +200,41 @@ def analyse_passages(
         )
     if folder is not None:
         _forget(folder, {unit.key for unit in units})
-    return merger.result(), fresh
+    analysed, section_of, titles = merger.result()
+    return Analysis(analysed, section_of, titles, fresh)
 
 
 class _Merger:
-    """Join analyses in order: words numbered by first occurrence across them all."""
+    """Join analyses in order: words numbered by first occurrence across them all, sections after sections."""
 
     def __init__(self) -> None:
         self.vocabulary: defaultdict[str, int] = defaultdict()
         self.vocabulary.default_factory = self.vocabulary.__len__
         self.ids: list[NDArray[np.int32]] = []
         self.lengths: list[NDArray[np.int64]] = []
+        self.sections: list[NDArray[np.int32]] = []
+        self.titles: list[str] = []
 
-    def add(self, part: Analysed) -> None:
-        """Append one analysis, renumbering its words."""
+    def add(self, part: Part) -> None:
+        """Append one document's analysis, renumbering its words and sections."""
+        analysed = part.analysed
         mapping = np.fromiter(
-            map(self.vocabulary.__getitem__, part.words), dtype=np.int32, count=len(part.words)
+            map(self.vocabulary.__getitem__, analysed.words), dtype=np.int32, count=len(analysed.words)
         )
-        self.ids.append(mapping[part.ids] if len(part.ids) else part.ids)
-        self.lengths.append(part.lengths)
+        self.ids.append(mapping[analysed.ids] if len(analysed.ids) else analysed.ids)
+        self.lengths.append(analysed.lengths)
+        self.sections.append(part.sections + np.int32(len(self.titles)))
+        self.titles.extend(part.titles)
 
-    def result(self) -> Analysed:
-        """Return everything added, as one analysis."""
-        return Analysed(
+    def result(self) -> tuple[Analysed, NDArray[np.int32], tuple[str, ...]]:
+        """Return everything added: one analysis, each passage's section, the section titles."""
+        analysed = Analysed(
             tuple(self.vocabulary),
             np.concatenate(self.ids) if self.ids else np.zeros(0, dtype=np.int32),
             np.concatenate(self.lengths) if self.lengths else np.zeros(0, dtype=np.int64),
         )
-
-
-def merge(parts: Sequence[Analysed]) -> Analysed:
-    """Return the parts as one: words numbered by first occurrence across the parts, in order."""
-    merger = _Merger()
-    for part in parts:
-        merger.add(part)
-    return merger.result()
+        section_of = np.concatenate(self.sections) if self.sections else np.zeros(0, dtype=np.int32)
+        return analysed, section_of, tuple(self.titles)
 
 
 def _can_fork() -> bool:
@@ -184,27 +246,35 @@ def _can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
 
 
-def _load(folder: Path, key: str) -> Analysed | None:
+def _load(folder: Path, key: str, passages: int) -> Part | None:
     arrays = load_stamped(folder / f"{key}.npz", key)
     if arrays is None:
         return None
     try:
         words = unpack_strings(arrays["words_chars"], arrays["words_ends"])
-        ids, lengths = arrays["ids"], arrays["lengths"]
+        titles = unpack_strings(arrays["titles_chars"], arrays["titles_ends"])
+        ids, lengths, sections = arrays["ids"], arrays["lengths"], arrays["sections"]
         if ids.dtype != np.int32 or lengths.dtype != np.int64 or int(lengths.sum()) != len(ids):
             raise ValueError("word numbers do not fit the passage lengths")
         if len(ids) and (int(ids.min()) < 0 or int(ids.max()) >= len(words)):
             raise ValueError("a word number out of range")
-        return Analysed(words, cast(NDArray[np.int32], ids), cast(NDArray[np.int64], lengths))
+        if sections.dtype != np.int32 or sections.shape != (passages,) or len(lengths) != passages:
+            raise ValueError("another number of passages")
+        if passages and (int(sections.min()) < 0 or int(sections.max()) >= len(titles)):
+            raise ValueError("a section number out of range")
+        analysed = Analysed(words, cast(NDArray[np.int32], ids), cast(NDArray[np.int64], lengths))
+        return Part(analysed, cast(NDArray[np.int32], sections), titles)
     except _UNFIT as exc:
         logger.warning("index cache %s is unusable (%s); analysing again", folder / f"{key}.npz", exc)
         return None
 
 
-def _save(folder: Path, key: str, part: Analysed) -> None:
-    arrays = {f"words_{name}": array for name, array in pack_strings(part.words).items()}
+def _save(folder: Path, key: str, part: Part) -> None:
+    arrays = {f"words_{name}": array for name, array in pack_strings(part.analysed.words).items()}
+    arrays.update({f"titles_{name}": array for name, array in pack_strings(part.titles).items()})
+    arrays.update(ids=part.analysed.ids, lengths=part.analysed.lengths, sections=part.sections)
     try:
-        save_stamped(folder / f"{key}.npz", key, {**arrays, "ids": part.ids, "lengths": part.lengths})
+        save_stamped(folder / f"{key}.npz", key, arrays)
     except OSError as exc:
         logger.warning("cannot write the index cache in %s: %s", folder, exc)
 

@@ -86,7 +86,7 @@ def test_one_pass_build_equals_bags_built_token_by_token(corpus_texts: list[str]
 
 def test_build_on_the_interview_keeps_its_slip_and_sections() -> None:
     corpus = load_corpus(ROOT / "content")
-    lexical = build(corpus.passages, Analyzer(), BM25Params(), spelling=True)
+    lexical = build(corpus, Analyzer(), BM25Params(), spelling=True)
     assert lexical.variants == {"kazakstan": "kazakhstan"}
     assert len(lexical.body) == len(corpus.passages) == len(lexical.section_of)
     assert len(lexical.titles) == len(corpus.sections)

@@ -1,4 +1,4 @@
-"""A start on unchanged content parses a document only when one of its passages is read."""
+"""The service never holds every passage: a document is parsed only when one of its passages is read."""
 
 from __future__ import annotations
 
@@ -6,11 +6,14 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+import index.units
 from bot.service import AnswerService
-from index.content import Corpus, load_corpus
+from index.content import ContentError, Corpus, load_corpus
 from index.lazy_corpus import SUMMARY_NAME, load_corpus_cached
+from index.ranking import PassageIndex
 from tests.test_units import write_folder
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,11 +31,14 @@ def parsed(corpus: Corpus) -> int:
     return len(store.parsed())
 
 
-def test_a_cached_start_reads_headers_only_and_parses_on_demand(folder: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("start", ["first", "cached"])
+def test_a_start_parses_no_passage_until_one_is_read(folder: Path, tmp_path: Path, start: str) -> None:
     cache = tmp_path / "cache"
-    eager = load_corpus_cached(folder, cache)  # the first load parses and writes the summary
+    eager = load_corpus(folder)
+    lazy = load_corpus_cached(folder, cache)  # the first load checks and counts, and writes the summary
     assert (cache / SUMMARY_NAME).is_file()
-    lazy = load_corpus_cached(folder, cache)
+    if start == "cached":
+        lazy = load_corpus_cached(folder, cache)
     assert parsed(lazy) == 0
     assert lazy.documents == eager.documents
     assert len(lazy.passages) == len(eager.passages) and len(lazy.sections) == len(eager.sections)
@@ -66,14 +72,14 @@ def test_the_service_answers_alike_from_a_cached_start(folder: Path, tmp_path: P
     assert parsed(started.corpus) <= 2
 
 
-def test_changed_files_and_translations_load_in_full(folder: Path, tmp_path: Path) -> None:
+def test_changed_files_are_counted_again_and_translations_load_in_full(folder: Path, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     load_corpus_cached(folder, cache)
     path = folder / "faq.md"
     path.write_text(path.read_text(encoding="utf-8") + "\nOne more paragraph.\n", encoding="utf-8")
     edited = load_corpus_cached(folder, cache)
-    assert isinstance(edited.passages, tuple) and edited.passages[-1].text == "One more paragraph."
-    assert not isinstance(load_corpus_cached(folder, cache).passages, tuple)  # the new files' summary
+    assert edited.passages[-1].text == "One more paragraph."
+    assert list(edited.passages) == list(load_corpus(folder).passages)
     # The interview has a Ukrainian translation: always loaded in full.
     assert isinstance(load_corpus_cached(ROOT / "content", cache).passages, tuple)
     assert isinstance(load_corpus_cached(ROOT / "content", cache).passages, tuple)
@@ -85,9 +91,9 @@ def test_a_damaged_summary_means_a_full_load(folder: Path, tmp_path: Path) -> No
     stored = json.loads((cache / SUMMARY_NAME).read_text(encoding="utf-8"))
     stored["data"][0] = [-1, "x"]
     (cache / SUMMARY_NAME).write_text(json.dumps(stored), encoding="utf-8")
-    assert isinstance(load_corpus_cached(folder, cache).passages, tuple)
+    assert list(load_corpus_cached(folder, cache).passages) == list(load_corpus(folder).passages)
     (cache / SUMMARY_NAME).write_text("{not json", encoding="utf-8")
-    assert load_corpus_cached(folder, cache).passages == load_corpus(folder).passages
+    assert list(load_corpus_cached(folder, cache).passages) == list(load_corpus(folder).passages)
 
 
 def test_threads_reading_one_document_share_its_records(folder: Path, tmp_path: Path) -> None:
@@ -100,3 +106,47 @@ def test_threads_reading_one_document_share_its_records(folder: Path, tmp_path: 
         seen = list(pool.map(lambda i: lazy.passages[100 + i % 3], range(64)))
     assert all(seen[i] is lazy.passages[100 + i % 3] for i in range(64))
     assert parsed(lazy) == 1
+
+
+def test_a_first_build_in_worker_processes_parses_nothing_here_and_equals_a_full_load(
+    folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(index.units, "PARALLEL_FROM", 0)  # worker processes even for a small folder
+    lazy = load_corpus_cached(folder, tmp_path / "cache")
+    built = PassageIndex(lazy, cache_dir=tmp_path / "cache", workers=2)
+    assert parsed(lazy) == 0  # the workers parsed the documents they analysed
+    reference = PassageIndex(load_corpus(folder), workers=1)
+    for got, expected in (
+        (built.engine.body, reference.engine.body),
+        (built.engine.titles, reference.engine.titles),
+    ):
+        for name in ("terms", "idf", "indptr", "docs", "weights"):
+            assert np.array_equal(
+                np.asarray(getattr(got.postings, name)), np.asarray(getattr(expected.postings, name))
+            ), name
+    assert np.array_equal(built.engine._section_of, reference.engine._section_of)
+    assert built.search("passport appointment").hits == reference.search("passport appointment").hits
+
+
+BROKEN = [
+    ("## Q?\n\nSame.\n\nSame.\n", "duplicate passage id"),
+    ("Before any section.\n\n## Q?\n\nText.\n", "passage outside any section"),
+    ("## Q?\n\n## R?\n\nText.\n", "section has no passages under it"),
+    ("## Q?\n\nText.\n\n# Title\n", "sections are '## ' headings"),
+    ("Just text.\n", "passage outside any section"),
+]
+
+
+@pytest.mark.parametrize(("body", "message"), BROKEN)
+def test_a_broken_file_gives_the_full_loaders_one_line_error(
+    folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, body: str, message: str
+) -> None:
+    monkeypatch.setattr(index.units, "PARALLEL_FROM", 0)
+    header = "---\nid: broken\ntitle: B\nspeaker: S\ndate: 2024-01-01\nlanguage: en\n---\n"
+    (folder / "zz-broken.md").write_text(header + body, encoding="utf-8")
+    with pytest.raises(ContentError) as full:
+        load_corpus(folder)
+    assert message in str(full.value)
+    with pytest.raises(ContentError) as lazy:  # counted here, or parsed in a worker process
+        PassageIndex(load_corpus_cached(folder, tmp_path / "cache"), cache_dir=tmp_path / "cache", workers=2)
+    assert str(lazy.value) == str(full.value)

@@ -11,7 +11,7 @@ import index.units
 from index.analysis import Analyzer
 from index.content import load_corpus
 from index.ranking import PassageIndex
-from index.units import analyse, analyse_passages
+from index.units import analyse, analyse_corpus
 from tests.benchmarks.workload import generate_texts
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,12 +43,18 @@ def test_document_by_document_equals_one_pass(
     monkeypatch.setattr(index.units, "PARALLEL_FROM", 0)  # worker processes even for a small corpus
     corpus = load_corpus(write_folder(tmp_path / "content"))
     one_pass = analyse([p.text for p in corpus.passages], Analyzer())
-    analysed, fresh = analyse_passages(corpus.passages, Analyzer(), tmp_path / "cache", workers)
-    assert fresh == len(corpus.passages)
-    equal(analysed, one_pass)
-    again, fresh = analyse_passages(corpus.passages, Analyzer(), tmp_path / "cache", workers)
-    assert fresh == 0
-    equal(again, one_pass)
+    analysis = analyse_corpus(corpus, Analyzer(), tmp_path / "cache", workers)
+    assert analysis.fresh == len(corpus.passages)
+    equal(analysis.analysed, one_pass)
+    again = analyse_corpus(corpus, Analyzer(), tmp_path / "cache", workers)
+    assert again.fresh == 0
+    equal(again.analysed, one_pass)
+    # Each passage's section, numbered in order of first passage across the corpus.
+    keys = list(dict.fromkeys((p.document.id, p.section_no) for p in corpus.passages))
+    expected = [keys.index((p.document.id, p.section_no)) for p in corpus.passages]
+    for result in (analysis, again):
+        assert result.section_of.tolist() == expected
+        assert list(result.titles) == [corpus.section_of(p).title for p in corpus.passages if p.position == 0]
 
 
 def test_after_one_file_changes_only_its_passages_are_analysed_again(tmp_path: Path) -> None:
@@ -60,8 +66,7 @@ def test_after_one_file_changes_only_its_passages_are_analysed_again(tmp_path: P
         path.read_text(encoding="utf-8").replace("\n## Section 20", "\nA new paragraph.\n\n## Section 20")
     )
     corpus = load_corpus(folder)
-    _, fresh = analyse_passages(corpus.passages, Analyzer(), cache)
-    assert fresh == 121  # the edited document only
+    assert analyse_corpus(corpus, Analyzer(), cache).fresh == 121  # the edited document only
     rebuilt = PassageIndex(corpus, cache_dir=cache)
     scratch = PassageIndex(corpus)
     assert not rebuilt.loaded
