@@ -287,11 +287,14 @@ def postings_from_ids(keys: Ints, lengths: Ints, terms: tuple[str, ...], params:
     keys.sort()
     first = np.ones(total, dtype=bool)
     np.not_equal(keys[1:], keys[:-1], out=first[1:])
-    starts = np.flatnonzero(first).astype(np.int32 if total < 2**31 else np.int64)
-    del first
-    postings = keys[starts]
-    del keys
-    tf = np.diff(starts, append=total)
+    # Index arrays are made in their final width (flatnonzero would make int64 first): less memory at the peak.
+    starts = np.arange(total, dtype=np.int32 if total < 2**31 else np.int64)[first]
+    postings = keys[first]
+    del first, keys
+    tf = np.empty_like(starts)
+    np.subtract(starts[1:], starts[:-1], out=tf[:-1])
+    if len(tf):
+        tf[-1] = total - starts[-1]
     del starts
     indptr = np.searchsorted(postings, np.arange(len(terms) + 1, dtype=np.int64) * width)
     np.remainder(postings, width, out=postings)
