@@ -124,6 +124,7 @@ class Analyzer:
         self._stemmer = Stemmer.Stemmer(language)
         self._stems: dict[str, str] = {}
         self._spaced = _SpacedTable()
+        self._dropped = self._droppable()
 
     def __reduce__(self) -> tuple[type[Analyzer], tuple[frozenset[str], str]]:
         """Pickle as the constructor's arguments (for analysis in other processes), not the caches."""
@@ -162,23 +163,40 @@ class Analyzer:
         if "'" not in text and "." not in text and "-" not in text:
             return [w for w in parts if len(w) >= shortest and w not in stop]
         out: list[str] = []
-        append = out.append
+        append, dropped = out.append, self._dropped
         for part in parts:
-            if part.isalnum():
-                if len(part) >= shortest and part not in stop:
-                    append(part)
+            if part in dropped:  # "i've", "that's": what the careful path would drop
                 continue
-            for raw in _WORD_RE.findall(part):
-                if raw.isalnum():
-                    if len(raw) >= shortest and raw not in stop:
-                        append(raw)
-                    continue
-                pieces = self._pieces(raw)
-                for piece, _ in pieces:
-                    self._keep_into(out, piece)
-                if len(pieces) > 1 and "-" in raw:
-                    self._keep_into(out, "".join(p for p, _ in pieces if p))
+            word = part if part.isalnum() else part.rstrip(".")  # "above." at the end of a sentence
+            if not word.isalnum():
+                self._careful_into(out, part)
+            elif len(word) >= shortest and word not in stop:
+                append(word)
         return out
+
+    def _droppable(self) -> frozenset[str]:
+        """Return the stop words that the careful path drops whole: a run equal to one is skipped at once."""
+        dropped = []
+        for word in self.stop_words:
+            kept: list[str] = []
+            self._careful_into(kept, word)
+            if not kept:
+                dropped.append(word)
+        return frozenset(dropped)
+
+    def _careful_into(self, out: list[str], part: str) -> None:
+        """Append the words of a run with a joiner, as tokens() finds them."""
+        stop, shortest, append = self.stop_words, self.MIN_LENGTH, out.append
+        for raw in _WORD_RE.findall(part):
+            if raw.isalnum():
+                if len(raw) >= shortest and raw not in stop:
+                    append(raw)
+                continue
+            pieces = self._pieces(raw)
+            for piece, _ in pieces:
+                self._keep_into(out, piece)
+            if len(pieces) > 1 and "-" in raw:
+                self._keep_into(out, "".join(p for p, _ in pieces if p))
 
     def stem(self, word: str) -> str:
         """Return the search term of one folded word."""
@@ -292,6 +310,7 @@ class SlavicAnalyzer(Analyzer):
         self.language = f"slavic-prefix{self.PREFIX}"
         self._stems = {}
         self._spaced = _SpacedTable()
+        self._dropped = self._droppable()
 
     def __reduce__(self) -> tuple[type[Analyzer], tuple[()]]:  # type: ignore[override]
         """Pickle as a new analyzer of this kind."""

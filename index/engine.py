@@ -287,7 +287,7 @@ def postings_from_ids(keys: Ints, lengths: Ints, terms: tuple[str, ...], params:
     keys.sort()
     first = np.ones(total, dtype=bool)
     np.not_equal(keys[1:], keys[:-1], out=first[1:])
-    # Index arrays are made in their final width (flatnonzero would make int64 first): less memory at the peak.
+    # Index arrays made in their final width (flatnonzero would make int64 first): less memory at the peak.
     starts = np.arange(total, dtype=np.int32 if total < 2**31 else np.int64)[first]
     postings = keys[first]
     del first, keys
@@ -326,7 +326,7 @@ def _idf(df: Ints, n: int, params: BM25Params) -> Floats:
 
 
 def _weights(
-    idf: Floats, indptr: Ints, docs: DocIds, *, tf: Ints, lengths: Ints, params: BM25Params
+    idf: Floats, indptr: Ints, docs: DocIds, *, tf: Ints | DocIds, lengths: Ints, params: BM25Params
 ) -> Floats:
     """Return each posting's contribution with rank-bm25's expressions, operand for operand."""
     out = np.empty(len(docs))

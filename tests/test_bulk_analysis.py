@@ -23,6 +23,7 @@ TRICKY = [
     "ﬁne ﬀ İstanbul ß Straße ǅ Ⅻ ½ ＡＢＣ",
     "a-b-c --x x-- .5 5. U.S.A. 1.2.3-4 don't o'clock l'état",
     "end.\nNext ._. '-' x'y.z-w ...a... -'- a_.b __a-b__ 1.2. .3. 'tis ‐x‑y―z",
+    "aren't. i've e.g i.e. I'VE That's. u.s. ABOVE. above.. .above x.-y i’ve. don't- -don't",
     "Kaz\u200bakhstan\u00a0tab\there, snake_case __init__ 中文 العربية 🙂‍🙂",
 ]
 
