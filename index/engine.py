@@ -291,7 +291,7 @@ def postings_from_ids(keys: Ints, lengths: Ints, terms: tuple[str, ...], params:
     starts = np.arange(total, dtype=np.int32 if total < 2**31 else np.int64)[first]
     postings = keys[first]
     del first, keys
-    tf = np.empty_like(starts)
+    tf = cast(DocIds | Ints, np.empty_like(starts))
     np.subtract(starts[1:], starts[:-1], out=tf[:-1])
     if len(tf):
         tf[-1] = total - starts[-1]
