@@ -26,12 +26,13 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from index.records import ContentError, Corpus, Document, Passage, Section, passage_id
+from index.records import ContentError, Corpus, Document, DocumentTexts, Passage, Section, passage_id
 
 __all__ = [
     "ContentError",
     "Corpus",
     "Document",
+    "DocumentTexts",
     "Passage",
     "Section",
     "count_body",
@@ -42,6 +43,7 @@ __all__ = [
     "parse_document",
     "parse_header",
     "passage_id",
+    "read_body",
 ]
 
 # Change when parsing would read the same bytes differently: index caches are keyed by it.
@@ -239,7 +241,7 @@ def parse_header(path: Path, lines: list[str], digest: str) -> tuple[Document, i
     return document, where["id"], body_start
 
 
-def _body(path: Path, lines: list[str], body_start: int) -> Iterator[tuple[str, int, str]]:
+def read_body(path: Path, lines: list[str], body_start: int) -> Iterator[tuple[str, int, str]]:
     """Yield ("section", line, title) and ("paragraph", line, text) events; raise ContentError at a fault.
 
     The one reading of a file's body: parse_body builds records from it, count_body only counts.
@@ -291,7 +293,7 @@ def parse_body(path: Path, lines: list[str], body_start: int, document: Document
     title = ""
     passages: list[Passage] = []
     lines_of: dict[str, int] = {}
-    for kind, line, text in _body(path, lines, body_start):
+    for kind, line, text in read_body(path, lines, body_start):
         if kind == "section":
             if passages:
                 sections.append(Section(document, title, len(sections), tuple(passages)))
@@ -319,6 +321,6 @@ def parse_body(path: Path, lines: list[str], body_start: int, document: Document
 def count_body(path: Path, lines: list[str], body_start: int) -> tuple[int, int]:
     """Return how many passages and sections parse_body would give, raising the same ContentError."""
     counts = {"section": 0, "paragraph": 0}
-    for kind, _, _ in _body(path, lines, body_start):
+    for kind, _, _ in read_body(path, lines, body_start):
         counts[kind] += 1
     return counts["paragraph"], counts["section"]

@@ -27,6 +27,7 @@ from index.content import (
     ContentError,
     Corpus,
     Document,
+    DocumentTexts,
     Passage,
     Section,
     count_body,
@@ -35,6 +36,7 @@ from index.content import (
     load_corpus,
     parse_body,
     parse_header,
+    read_body,
 )
 
 logger = logging.getLogger(__name__)
@@ -82,6 +84,7 @@ def load_corpus_cached(directory: Path, cache_dir: Path | None) -> Corpus:
         _ById(store),
         _BySection(store),
         sizes=tuple(passages for passages, _ in counts),
+        texts_of=store.texts,
     )
 
 
@@ -172,6 +175,27 @@ class _Store:
                 raise RuntimeError(f"{file.path} parsed unlike the cached summary of the same bytes")
             self._parsed[k] = parsed
         return parsed
+
+    def texts(self, k: int) -> DocumentTexts:
+        """Return the texts and sections of file k's passages without making records (for analysis)."""
+        file = self.files[k]
+        text, _ = decode(file.path, file.raw)
+        lines = text.splitlines()
+        _, _, body_start = parse_header(file.path, lines, file.document.digest)
+        texts: list[str] = []
+        sections: list[int] = []
+        titles: list[str] = []
+        for kind, _, value in read_body(file.path, lines, body_start):
+            if kind == "section":
+                titles.append(value)
+            else:
+                texts.append(value)
+                sections.append(len(titles) - 1)
+        if len(set(zip(sections, texts, strict=True))) != len(texts) or len(titles) != file.sections:
+            self._parse(k)  # which names the duplicate passage, or says the file is not what was counted
+        if len(texts) != file.passages:
+            raise RuntimeError(f"{file.path} parsed unlike the cached summary of the same bytes")
+        return DocumentTexts(texts, sections, titles)
 
     def passages(self, k: int) -> list[Passage]:
         """Return the passages of file k in reading order."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -83,6 +83,16 @@ class Section:
         return self.passages[0].id
 
 
+@dataclass(frozen=True, slots=True)
+class DocumentTexts:
+    """What analysis needs of one document: its passages' texts and each one's section."""
+
+    texts: list[str]
+    sections: list[int]
+    """Per passage, the number of its section in the document (an index into `titles`)."""
+    titles: list[str]
+
+
 @dataclass(frozen=True)
 class Corpus:
     """All documents of a content folder, with passages in reading order."""
@@ -97,6 +107,8 @@ class Corpus:
     """Original passage id -> its translations, one per translated document."""
     sizes: tuple[int, ...] | None = field(repr=False, compare=False, default=None)
     """Passages of each document, in order, when known without reading them (a lazily parsed corpus)."""
+    texts_of: Callable[[int], DocumentTexts] | None = field(repr=False, compare=False, default=None)
+    """Document number -> its passages' texts and sections, read without making passage records."""
 
     def runs(self) -> list[tuple[Document, int, int]]:
         """Return each run of consecutive passages of one document: the document, first and end number.

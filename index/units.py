@@ -105,6 +105,8 @@ class Unit:
     key: str
     start: int
     end: int
+    document: int
+    """The document's number in the corpus."""
 
 
 def units_of(corpus: Corpus, signature: str) -> list[Unit]:
@@ -113,11 +115,12 @@ def units_of(corpus: Corpus, signature: str) -> list[Unit]:
     A file's digest fixes its passages, so a lazily parsed corpus is keyed without parsing.
     """
     units = []
+    number = {id(d): k for k, d in enumerate(corpus.documents)}
     for document, start, end in corpus.runs():
         # A corpus made in memory has no digests: its documents are known by their passages' ids.
         content = document.digest or fingerprint(*(p.id for p in corpus.passages[start:end]))
         key = fingerprint("unit-v2", signature, document.id, content, end - start)
-        units.append(Unit(key, start, end))
+        units.append(Unit(key, start, end, number.get(id(document), -1)))
     return units
 
 
@@ -133,18 +136,27 @@ class Analysis:
     """How many passages were analysed anew (not read from the cache)."""
 
 
+def analyse_unit(corpus: Corpus, unit: Unit, analyzer: Analyzer) -> Part:
+    """Analyse one run; a lazily parsed corpus gives its texts without making passage records."""
+    if corpus.texts_of is not None and unit.document >= 0:
+        read = corpus.texts_of(unit.document)
+        sections = np.asarray(read.sections, dtype=np.int32)
+        return Part(analyse(read.texts, analyzer), sections, tuple(read.titles))
+    return analyse_run(corpus.passages[unit.start : unit.end], analyzer)
+
+
 # What forked workers analyse: set in each worker by the pool's initializer (not pickled, inherited).
-_inherited: list[tuple[Sequence[Passage], Analyzer]] = []
+_inherited: list[tuple[Corpus, Analyzer]] = []
 
 
-def _inherit(passages: Sequence[Passage], analyzer: Analyzer) -> None:
-    _inherited[:] = [(passages, analyzer)]
+def _inherit(corpus: Corpus, analyzer: Analyzer) -> None:
+    _inherited[:] = [(corpus, analyzer)]
 
 
-def _analyse_in_worker(start: int, end: int) -> Part:
-    passages, analyzer = _inherited[0]
-    # A lazily parsed corpus parses the document here, in the worker: the caller never holds its passages.
-    return analyse_run(passages[start:end], analyzer)
+def _analyse_in_worker(unit: Unit) -> Part:
+    corpus, analyzer = _inherited[0]
+    # A lazily parsed corpus reads the document here, in the worker: the caller never holds its passages.
+    return analyse_unit(corpus, unit, analyzer)
 
 
 def analyse_corpus(
@@ -158,7 +170,6 @@ def analyse_corpus(
     fresh = sum(unit.end - unit.start for unit in todo)
     started = time.monotonic()
     merger = _Merger()
-    passages = corpus.passages
     with ExitStack() as stack:
         if workers > 1 and len(todo) > 1 and fresh >= PARALLEL_FROM and _can_fork():
             import multiprocessing  # here: only a large build needs it
@@ -169,23 +180,19 @@ def analyse_corpus(
                     max_workers=workers,
                     mp_context=multiprocessing.get_context("fork"),
                     initializer=_inherit,
-                    initargs=(passages, analyzer),
+                    initargs=(corpus, analyzer),
                 )
             )
-            results: Iterator[Part] = pool.map(
-                _analyse_in_worker, [u.start for u in todo], [u.end for u in todo]
-            )
+            results: Iterator[Part] = pool.map(_analyse_in_worker, todo)
         else:
-            results = (analyse_run(passages[u.start : u.end], analyzer) for u in todo)
+            results = (analyse_unit(corpus, unit, analyzer) for unit in todo)
         # One document's analysis at a time in memory: merged, written, let go.
         for unit in units:
             size = unit.end - unit.start
             part = _load(folder, unit.key, size) if folder is not None and unit.key in kept else None
             if part is None:
-                if unit.key in kept:  # kept, but its file was unusable
-                    part = analyse_run(passages[unit.start : unit.end], analyzer)
-                else:
-                    part = next(results)
+                # A kept analysis that proved unusable is made again here.
+                part = analyse_unit(corpus, unit, analyzer) if unit.key in kept else next(results)
                 if folder is not None:
                     _save(folder, unit.key, part)
             merger.add(part)
