@@ -37,6 +37,7 @@ __all__ = [
     "Section",
     "count_body",
     "decode",
+    "decode_text",
     "file_digest",
     "load_corpus",
     "parse_body",
@@ -152,7 +153,11 @@ def file_digest(raw: bytes) -> str:
 
 def decode(path: Path, raw: bytes) -> tuple[str, str]:
     """Return a file's text and a digest of its bytes and of the rules that read them."""
-    digest = file_digest(raw)
+    return decode_text(path, raw), file_digest(raw)
+
+
+def decode_text(path: Path, raw: bytes) -> str:
+    """Return a file's text; raise ContentError naming the line if it is not UTF-8 text."""
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -165,7 +170,7 @@ def decode(path: Path, raw: bytes) -> tuple[str, str]:
     # lose them in the answering service too.
     if any(char in text for char in _INVISIBLE_CHARS):  # six fast scans, usually all that is needed
         text = _INVISIBLE.sub("", text)
-    return text, digest
+    return text
 
 
 def _parse_header(path: Path, lines: list[str]) -> tuple[dict[str, str], dict[str, int], int]:

@@ -31,7 +31,7 @@ from index.content import (
     Passage,
     Section,
     count_body,
-    decode,
+    decode_text,
     file_digest,
     load_corpus,
     parse_body,
@@ -96,7 +96,7 @@ def _count_files(files: list[Path], raws: list[bytes], digests: list[str]) -> li
     seen: dict[str, tuple[Path, int]] = {}
     counts = []
     for path, raw, digest in zip(files, raws, digests, strict=True):
-        text, _ = decode(path, raw)
+        text = decode_text(path, raw)
         lines = text.splitlines()
         document, id_line, body_start = parse_header(path, lines, digest)
         if document.translation_of:
@@ -143,7 +143,7 @@ class _Store:
         self.files: list[_File] = []
         for path, raw, digest, (passages, sections) in zip(paths, raws, digests, counts, strict=True):
             ends = [m.end() for m in islice(_HEADER_END.finditer(raw), 2)]
-            head, _ = decode(path, raw[: ends[-1]] if len(ends) == 2 else raw)
+            head = decode_text(path, raw[: ends[-1]] if len(ends) == 2 else raw)
             document, _, _ = parse_header(path, head.splitlines(), digest)
             self.files.append(_File(path, raw, document, passages, sections))
         self.documents = tuple(f.document for f in self.files)
@@ -167,7 +167,7 @@ class _Store:
         parsed = self._parsed.get(k)
         if parsed is None:
             file = self.files[k]
-            text, _ = decode(file.path, file.raw)
+            text = decode_text(file.path, file.raw)
             lines = text.splitlines()
             _, _, body_start = parse_header(file.path, lines, file.document.digest)
             parsed = tuple(parse_body(file.path, lines, body_start, file.document))
@@ -179,7 +179,7 @@ class _Store:
     def texts(self, k: int) -> DocumentTexts:
         """Return the texts and sections of file k's passages without making records (for analysis)."""
         file = self.files[k]
-        text, _ = decode(file.path, file.raw)
+        text = decode_text(file.path, file.raw)
         lines = text.splitlines()
         _, _, body_start = parse_header(file.path, lines, file.document.digest)
         texts: list[str] = []
