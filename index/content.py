@@ -35,10 +35,10 @@ __all__ = [
     "DocumentTexts",
     "Passage",
     "Section",
-    "count_body",
     "decode",
     "decode_text",
     "file_digest",
+    "layout_body",
     "load_corpus",
     "parse_body",
     "parse_document",
@@ -246,10 +246,13 @@ def parse_header(path: Path, lines: list[str], digest: str) -> tuple[Document, i
     return document, where["id"], body_start
 
 
-def read_body(path: Path, lines: list[str], body_start: int) -> Iterator[tuple[str, int, str]]:
+def read_body(
+    path: Path, lines: list[str], body_start: int, first_line: int = 1
+) -> Iterator[tuple[str, int, str]]:
     """Yield ("section", line, title) and ("paragraph", line, text) events; raise ContentError at a fault.
 
-    The one reading of a file's body: parse_body builds records from it, count_body only counts.
+    The one reading of a file's body: parse_body builds records from it, layout_body
+    only counts. `first_line` is the line number of lines[0] (a slice of a file).
     """
     in_section = False
     title_line = 0
@@ -257,7 +260,7 @@ def read_body(path: Path, lines: list[str], body_start: int) -> Iterator[tuple[s
     paragraph: list[str] = []
     paragraph_line = 0
     sections = 0
-    for number, raw in enumerate([*lines[body_start:], ""], start=body_start + 1):
+    for number, raw in enumerate([*lines[body_start:], ""], start=body_start + first_line):
         line = raw.strip()
         if paragraph and (not line or line.startswith("## ")):
             if not in_section:
@@ -292,16 +295,28 @@ def read_body(path: Path, lines: list[str], body_start: int) -> Iterator[tuple[s
         )
 
 
-def parse_body(path: Path, lines: list[str], body_start: int, document: Document) -> list[Section]:
-    """Parse a file's sections and passages, from its first body line."""
+def parse_body(
+    path: Path,
+    lines: list[str],
+    body_start: int,
+    document: Document,
+    *,
+    first_line: int = 1,
+    first_section: int = 0,
+) -> list[Section]:
+    """Parse a file's sections and passages, from its first body line.
+
+    A slice of a file's lines from one of its section headings parses as the file
+    would: `first_line` is the heading's line number, `first_section` its number.
+    """
     sections: list[Section] = []
     title = ""
     passages: list[Passage] = []
     lines_of: dict[str, int] = {}
-    for kind, line, text in read_body(path, lines, body_start):
+    for kind, line, text in read_body(path, lines, body_start, first_line):
         if kind == "section":
             if passages:
-                sections.append(Section(document, title, len(sections), tuple(passages)))
+                sections.append(Section(document, title, first_section + len(sections), tuple(passages)))
                 passages = []
             title = text
             continue
@@ -310,7 +325,7 @@ def parse_body(path: Path, lines: list[str], body_start: int, document: Document
             document=document,
             section=title,
             text=text,
-            section_no=len(sections),
+            section_no=first_section + len(sections),
             position=len(passages),
             line=line,
         )
@@ -319,13 +334,19 @@ def parse_body(path: Path, lines: list[str], body_start: int, document: Document
         if first != line:
             raise ContentError(path, line, f"duplicate passage id {passage.id} (same text as {path}:{first})")
         passages.append(passage)
-    sections.append(Section(document, title, len(sections), tuple(passages)))
+    sections.append(Section(document, title, first_section + len(sections), tuple(passages)))
     return sections
 
 
-def count_body(path: Path, lines: list[str], body_start: int) -> tuple[int, int]:
-    """Return how many passages and sections parse_body would give, raising the same ContentError."""
-    counts = {"section": 0, "paragraph": 0}
-    for kind, _, _ in read_body(path, lines, body_start):
-        counts[kind] += 1
-    return counts["paragraph"], counts["section"]
+def layout_body(path: Path, lines: list[str], body_start: int) -> list[tuple[int, int]]:
+    """Return the heading's line number and the number of passages of each section, as parse_body reads them.
+
+    Raises the same ContentError as parse_body, but for a passage repeated in a section.
+    """
+    layout: list[tuple[int, int]] = []
+    for kind, line, _ in read_body(path, lines, body_start):
+        if kind == "section":
+            layout.append((line, 0))
+        else:
+            layout[-1] = (layout[-1][0], layout[-1][1] + 1)
+    return layout

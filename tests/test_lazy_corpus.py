@@ -150,3 +150,42 @@ def test_a_broken_file_gives_the_full_loaders_one_line_error(
     with pytest.raises(ContentError) as lazy:  # counted here, or parsed in a worker process
         PassageIndex(load_corpus_cached(folder, tmp_path / "cache"), cache_dir=tmp_path / "cache", workers=2)
     assert str(lazy.value) == str(full.value)
+
+
+def test_reading_a_passage_parses_its_section_alone_and_gives_the_full_loaders_records(
+    folder: Path, tmp_path: Path
+) -> None:
+    header = "---\nid: odd\ntitle: O\nspeaker: S\ndate: 2024-01-01\nlanguage: en\n---\n"
+    body = (
+        "## First?\r\n\r\nOne\r\nline.\r\n\r\nTwo.\r\n## Second?\r\nThree\u2060 ünï.\r\n\r\n"
+        "  ## Third?  \r\n\r\nFour.\r\n"
+    )
+    (folder / "crlf.md").write_bytes(("\ufeff" + header + body).encode("utf-8"))
+    breaks = "## One?\n\nA paragraph\u2028with a line separator.\n\n## Two?\n\nB.\n"
+    (folder / "breaks.md").write_text(header.replace("id: odd", "id: breaks") + breaks, encoding="utf-8")
+    cache = tmp_path / "cache"
+    eager = load_corpus(folder)
+    load_corpus_cached(folder, cache)
+    for i in range(0, len(eager.passages), 7):
+        lazy = load_corpus_cached(folder, cache)
+        store = lazy._sections._store  # type: ignore[attr-defined]
+        assert lazy.passages[i] == eager.passages[i]
+        passage = eager.passages[i]
+        # The section alone, unless the file has a line break bytes do not show: then all of it.
+        whole = passage.document.id == "breaks"
+        assert len(store.parsed_sections()) == (2 if whole else 1)
+        assert lazy.section_of(lazy.passages[i]) == eager.section_of(passage)
+    lazy = load_corpus_cached(folder, cache)
+    assert list(lazy.passages) == list(eager.passages) and list(lazy.sections) == list(eager.sections)
+
+
+def test_a_summary_whose_layout_does_not_fit_the_files_is_made_again(folder: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    load_corpus_cached(folder, cache)
+    stored = json.loads((cache / SUMMARY_NAME).read_text(encoding="utf-8"))
+    for damage in ([1, 1, 10**9], [2, 1, 1]):
+        bad = json.loads(json.dumps(stored))
+        bad["data"][0][2][1] = damage
+        (cache / SUMMARY_NAME).write_text(json.dumps(bad), encoding="utf-8")
+        lazy = load_corpus_cached(folder, cache)
+        assert list(lazy.passages) == list(load_corpus(folder).passages)

@@ -1,0 +1,266 @@
+"""The files of a content folder held as bytes, their sections parsed into records on first need.
+
+A file's summary (index.lazy_corpus) gives where each section starts in its bytes,
+so reading one passage parses its section alone (about ten passages), not its
+whole file. Files whose lines a byte offset cannot name (rare line separators)
+are parsed whole. Parsing a slice gives the same records as parsing the file.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
+from typing import TypeVar, overload
+
+from index.content import (
+    Document,
+    DocumentTexts,
+    Passage,
+    Section,
+    decode_text,
+    parse_body,
+    parse_header,
+    read_body,
+)
+
+T = TypeVar("T")
+# The metadata header ends at its second '---' line.
+_HEADER_END = re.compile(rb"^[ \t]*---[ \t]*\r?$", re.MULTILINE)
+
+
+@dataclass(frozen=True, slots=True)
+class SectionAt:
+    """Where a section starts in its file, and how many passages it has."""
+
+    offset: int
+    """Byte offset of its heading line."""
+    line: int
+    """Line number of its heading."""
+    passages: int
+
+
+@dataclass(frozen=True, slots=True)
+class FileSummary:
+    """What a start needs to know of a file without parsing it."""
+
+    passages: int
+    sections: int
+    layout: tuple[SectionAt, ...] | None
+    """Each section's place, or None: the file is parsed whole."""
+
+
+@dataclass(frozen=True, slots=True)
+class _File:
+    path: Path
+    raw: bytes
+    document: Document
+    summary: FileSummary
+    firsts: tuple[int, ...]
+    """The number of each section's first passage in the file."""
+
+
+class FileStore:
+    """The files of a content folder, each section parsed on first need."""
+
+    def __init__(
+        self, paths: list[Path], raws: list[bytes], digests: list[str], summaries: list[FileSummary]
+    ) -> None:
+        self.files: list[_File] = []
+        for path, raw, digest, summary in zip(paths, raws, digests, summaries, strict=True):
+            ends = [m.end() for m in islice(_HEADER_END.finditer(raw), 2)]
+            head = decode_text(path, raw[: ends[-1]] if len(ends) == 2 else raw)
+            document, _, _ = parse_header(path, head.splitlines(), digest)
+            firsts = _starts([s.passages for s in summary.layout or ()])[:-1]
+            self.files.append(_File(path, raw, document, summary, tuple(firsts)))
+        self.documents = tuple(f.document for f in self.files)
+        self.number = {d.id: k for k, d in enumerate(self.documents)}
+        self.passage_starts = _starts([f.summary.passages for f in self.files])
+        self.section_starts = _starts([f.summary.sections for f in self.files])
+        self._sections: dict[tuple[int, int], Section] = {}
+        self._passages: dict[int, list[Passage]] = {}
+        # Questions are answered in worker threads: a section is parsed once, its records shared.
+        self.lock = threading.RLock()
+
+    def section(self, k: int, number: int) -> Section:
+        """Return section `number` of file k, parsing it (or the file) the first time."""
+        found = self._sections.get((k, number))
+        if found is not None:
+            return found
+        with self.lock:
+            if (k, number) not in self._sections:
+                file = self.files[k]
+                layout = file.summary.layout
+                if layout is None:
+                    self._parse_whole(k)
+                else:
+                    at = layout[number]
+                    end = layout[number + 1].offset if number + 1 < len(layout) else len(file.raw)
+                    lines = decode_text(file.path, file.raw[at.offset : end]).splitlines()
+                    parsed = parse_body(
+                        file.path, lines, 0, file.document, first_line=at.line, first_section=number
+                    )
+                    if len(parsed) != 1 or len(parsed[0].passages) != at.passages:
+                        raise RuntimeError(f"{file.path}: section {number + 1} parsed unlike its summary")
+                    self._sections[(k, number)] = parsed[0]
+            return self._sections[(k, number)]
+
+    def _parse_whole(self, k: int) -> None:
+        file = self.files[k]
+        lines = decode_text(file.path, file.raw).splitlines()
+        _, _, body_start = parse_header(file.path, lines, file.document.digest)
+        parsed = parse_body(file.path, lines, body_start, file.document)
+        if (
+            len(parsed) != file.summary.sections
+            or sum(len(s.passages) for s in parsed) != file.summary.passages
+        ):
+            raise RuntimeError(f"{file.path} parsed unlike the cached summary of the same bytes")
+        for section in parsed:
+            self._sections[(k, section.number)] = section
+
+    def sections(self, k: int) -> list[Section]:
+        """Return every section of file k."""
+        return [self.section(k, number) for number in range(self.files[k].summary.sections)]
+
+    def passage(self, k: int, i: int) -> Passage:
+        """Return passage i of file k, parsing its section only."""
+        file = self.files[k]
+        if file.summary.layout is None:
+            return self.passages(k)[i]
+        number = bisect.bisect_right(file.firsts, i) - 1
+        return self.section(k, number).passages[i - file.firsts[number]]
+
+    def passages(self, k: int) -> list[Passage]:
+        """Return the passages of file k in reading order."""
+        own = self._passages.get(k)
+        if own is None:
+            with self.lock:
+                own = self._passages[k] = [p for section in self.sections(k) for p in section.passages]
+        return own
+
+    def texts(self, k: int) -> DocumentTexts:
+        """Return the texts and sections of file k's passages without making records (for analysis)."""
+        file = self.files[k]
+        lines = decode_text(file.path, file.raw).splitlines()
+        _, _, body_start = parse_header(file.path, lines, file.document.digest)
+        texts: list[str] = []
+        sections: list[int] = []
+        titles: list[str] = []
+        for kind, _, value in read_body(file.path, lines, body_start):
+            if kind == "section":
+                titles.append(value)
+            else:
+                texts.append(value)
+                sections.append(len(titles) - 1)
+        # A passage id hashes the document, the section title and the text: a repeat is an error.
+        if len({(titles[s], t) for s, t in zip(sections, texts, strict=True)}) != len(texts):
+            self._parse_whole(k)  # which names the repeated passage
+        if len(texts) != file.summary.passages or len(titles) != file.summary.sections:
+            raise RuntimeError(f"{file.path} parsed unlike the cached summary of the same bytes")
+        return DocumentTexts(texts, sections, titles)
+
+    def parsed_sections(self) -> list[Section]:
+        """Return the sections parsed so far."""
+        with self.lock:
+            return list(self._sections.values())
+
+    def parsed(self) -> list[int]:
+        """Return the numbers of the files with a section parsed so far."""
+        with self.lock:
+            return sorted({k for k, _ in self._sections})
+
+
+def _starts(sizes: list[int]) -> list[int]:
+    starts = [0]
+    for size in sizes:
+        starts.append(starts[-1] + size)
+    return starts
+
+
+class LazySequence(Sequence[T]):
+    """Items of every file in reading order, `starts[k]` being file k's first; reading one parses little."""
+
+    def __init__(
+        self, starts: list[int], item: Callable[[int, int], T], of_file: Callable[[int], Sequence[T]]
+    ) -> None:
+        self._starts = starts
+        self._item = item
+        self._of_file = of_file
+
+    def __len__(self) -> int:
+        return self._starts[-1]
+
+    @overload
+    def __getitem__(self, i: int) -> T: ...
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[T]: ...
+    def __getitem__(self, i: int | slice) -> T | Sequence[T]:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError("index out of range")
+        k = bisect.bisect_right(self._starts, i) - 1
+        return self._item(k, i - self._starts[k])
+
+    def __iter__(self) -> Iterator[T]:
+        for k in range(len(self._starts) - 1):
+            yield from self._of_file(k)
+
+
+class ById(Mapping[str, Passage]):
+    """Passages by id: first among the sections parsed so far (an answer's own passages), then all."""
+
+    def __init__(self, store: FileStore) -> None:
+        self._store = store
+        self._ids: dict[str, Passage] = {}
+        self._seen = 0
+        self._all = False
+
+    def __getitem__(self, key: str) -> Passage:
+        with self._store.lock:
+            parsed = self._store.parsed_sections()
+            if len(parsed) != self._seen:
+                self._ids.update((p.id, p) for section in parsed for p in section.passages)
+                self._seen = len(parsed)
+            if key not in self._ids and not self._all:
+                # A button on a message from before this start: every file is parsed, once.
+                self._ids.update(
+                    (p.id, p) for k in range(len(self._store.files)) for p in self._store.passages(k)
+                )
+                self._seen, self._all = len(self._store.parsed_sections()), True
+            return self._ids[key]
+
+    def __iter__(self) -> Iterator[str]:
+        with self._store.lock:
+            return iter([p.id for k in range(len(self._store.files)) for p in self._store.passages(k)])
+
+    def __len__(self) -> int:
+        return self._store.passage_starts[-1]  # ids are unique: the first build's analysis checked them
+
+
+class BySection(Mapping[tuple[str, int], Section]):
+    """Sections by (document id, number): a lookup parses that section only."""
+
+    def __init__(self, store: FileStore) -> None:
+        self._store = store
+
+    def __getitem__(self, key: tuple[str, int]) -> Section:
+        document_id, number = key
+        k = self._store.number[document_id]
+        if not 0 <= number < self._store.files[k].summary.sections:
+            raise KeyError(key)
+        return self._store.section(k, number)
+
+    def __iter__(self) -> Iterator[tuple[str, int]]:
+        for k, file in enumerate(self._store.files):
+            for number in range(file.summary.sections):
+                yield (self._store.documents[k].id, number)
+
+    def __len__(self) -> int:
+        return self._store.section_starts[-1]
