@@ -25,6 +25,7 @@ from index.content import (
     decode_text,
     parse_body,
     parse_header,
+    passage_id,
     read_body,
 )
 
@@ -82,6 +83,8 @@ class FileStore:
         self.passage_starts = _starts([f.summary.passages for f in self.files])
         self.section_starts = _starts([f.summary.sections for f in self.files])
         self._sections: dict[tuple[int, int], Section] = {}
+        self._made: dict[tuple[int, int], Passage] = {}
+        self._texts: dict[tuple[int, int], tuple[str, list[tuple[int, str]]]] = {}
         self._passages: dict[int, list[Passage]] = {}
         # Questions are answered in worker threads: a section is parsed once, its records shared.
         self.lock = threading.RLock()
@@ -94,20 +97,54 @@ class FileStore:
         with self.lock:
             if (k, number) not in self._sections:
                 file = self.files[k]
-                layout = file.summary.layout
-                if layout is None:
+                if file.summary.layout is None:
                     self._parse_whole(k)
                 else:
-                    at = layout[number]
-                    end = layout[number + 1].offset if number + 1 < len(layout) else len(file.raw)
-                    lines = decode_text(file.path, file.raw[at.offset : end]).splitlines()
-                    parsed = parse_body(
-                        file.path, lines, 0, file.document, first_line=at.line, first_section=number
-                    )
-                    if len(parsed) != 1 or len(parsed[0].passages) != at.passages:
-                        raise RuntimeError(f"{file.path}: section {number + 1} parsed unlike its summary")
-                    self._sections[(k, number)] = parsed[0]
+                    first, count = file.firsts[number], file.summary.layout[number].passages
+                    passages = tuple(self.passage(k, first + j) for j in range(count))
+                    title = passages[0].section
+                    self._sections[(k, number)] = Section(file.document, title, number, passages)
             return self._sections[(k, number)]
+
+    def passage(self, k: int, i: int) -> Passage:
+        """Return passage i of file k, reading its section's text only and making its record alone."""
+        found = self._made.get((k, i))
+        if found is not None:
+            return found
+        file = self.files[k]
+        if file.summary.layout is None:
+            return self.passages(k)[i]
+        with self.lock:
+            if (k, i) not in self._made:
+                number = bisect.bisect_right(file.firsts, i) - 1
+                title, paragraphs = self._section_text(k, number)
+                line, text = paragraphs[i - file.firsts[number]]
+                self._made[(k, i)] = Passage(
+                    id=passage_id(file.document.id, title, text),
+                    document=file.document,
+                    section=title,
+                    text=text,
+                    section_no=number,
+                    position=i - file.firsts[number],
+                    line=line,
+                )
+            return self._made[(k, i)]
+
+    def _section_text(self, k: int, number: int) -> tuple[str, list[tuple[int, str]]]:
+        """Return a section's title and its paragraphs' lines and texts, read from its bytes alone."""
+        key = (k, number)
+        read = self._texts.get(key)
+        if read is None:
+            file = self.files[k]
+            assert file.summary.layout is not None
+            at = file.summary.layout[number]
+            end = file.summary.layout[number + 1].offset if number + 1 < file.summary.sections else None
+            lines = decode_text(file.path, file.raw[at.offset : end]).splitlines()
+            events = list(read_body(file.path, lines, 0, at.line))
+            if len(events) != at.passages + 1 or events[0][0] != "section":
+                raise RuntimeError(f"{file.path}: section {number + 1} read unlike its summary")
+            read = self._texts[key] = (events[0][2], [(line, text) for _, line, text in events[1:]])
+        return read
 
     def _parse_whole(self, k: int) -> None:
         file = self.files[k]
@@ -119,20 +156,16 @@ class FileStore:
             or sum(len(s.passages) for s in parsed) != file.summary.passages
         ):
             raise RuntimeError(f"{file.path} parsed unlike the cached summary of the same bytes")
+        first = 0
         for section in parsed:
             self._sections[(k, section.number)] = section
+            for passage in section.passages:
+                self._made[(k, first + passage.position)] = passage
+            first += len(section.passages)
 
     def sections(self, k: int) -> list[Section]:
         """Return every section of file k."""
         return [self.section(k, number) for number in range(self.files[k].summary.sections)]
-
-    def passage(self, k: int, i: int) -> Passage:
-        """Return passage i of file k, parsing its section only."""
-        file = self.files[k]
-        if file.summary.layout is None:
-            return self.passages(k)[i]
-        number = bisect.bisect_right(file.firsts, i) - 1
-        return self.section(k, number).passages[i - file.firsts[number]]
 
     def passages(self, k: int) -> list[Passage]:
         """Return the passages of file k in reading order."""
@@ -163,15 +196,15 @@ class FileStore:
             raise RuntimeError(f"{file.path} parsed unlike the cached summary of the same bytes")
         return DocumentTexts(texts, sections, titles)
 
-    def parsed_sections(self) -> list[Section]:
-        """Return the sections parsed so far."""
+    def made(self) -> list[Passage]:
+        """Return the passage records made so far."""
         with self.lock:
-            return list(self._sections.values())
+            return list(self._made.values())
 
     def parsed(self) -> list[int]:
-        """Return the numbers of the files with a section parsed so far."""
+        """Return the numbers of the files with a passage or section read so far."""
         with self.lock:
-            return sorted({k for k, _ in self._sections})
+            return sorted({k for k, _ in self._made} | {k for k, _ in self._sections})
 
 
 def _starts(sizes: list[int]) -> list[int]:
@@ -224,16 +257,16 @@ class ById(Mapping[str, Passage]):
 
     def __getitem__(self, key: str) -> Passage:
         with self._store.lock:
-            parsed = self._store.parsed_sections()
-            if len(parsed) != self._seen:
-                self._ids.update((p.id, p) for section in parsed for p in section.passages)
-                self._seen = len(parsed)
+            made = self._store.made()
+            if len(made) != self._seen:
+                self._ids.update((p.id, p) for p in made)
+                self._seen = len(made)
             if key not in self._ids and not self._all:
                 # A button on a message from before this start: every file is parsed, once.
                 self._ids.update(
                     (p.id, p) for k in range(len(self._store.files)) for p in self._store.passages(k)
                 )
-                self._seen, self._all = len(self._store.parsed_sections()), True
+                self._seen, self._all = len(self._store.made()), True
             return self._ids[key]
 
     def __iter__(self) -> Iterator[str]:

@@ -152,7 +152,7 @@ def test_a_broken_file_gives_the_full_loaders_one_line_error(
     assert str(lazy.value) == str(full.value)
 
 
-def test_reading_a_passage_parses_its_section_alone_and_gives_the_full_loaders_records(
+def test_reading_a_passage_makes_its_record_alone_and_gives_the_full_loaders_records(
     folder: Path, tmp_path: Path
 ) -> None:
     header = "---\nid: odd\ntitle: O\nspeaker: S\ndate: 2024-01-01\nlanguage: en\n---\n"
@@ -171,9 +171,9 @@ def test_reading_a_passage_parses_its_section_alone_and_gives_the_full_loaders_r
         store = lazy._sections._store  # type: ignore[attr-defined]
         assert lazy.passages[i] == eager.passages[i]
         passage = eager.passages[i]
-        # The section alone, unless the file has a line break bytes do not show: then all of it.
+        # That passage alone, unless the file has a line break bytes do not show: then all of it.
         whole = passage.document.id == "breaks"
-        assert len(store.parsed_sections()) == (2 if whole else 1)
+        assert len(store.made()) == (2 if whole else 1)
         assert lazy.section_of(lazy.passages[i]) == eager.section_of(passage)
     lazy = load_corpus_cached(folder, cache)
     assert list(lazy.passages) == list(eager.passages) and list(lazy.sections) == list(eager.sections)
