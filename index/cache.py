@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import tempfile
@@ -12,7 +11,6 @@ import zlib
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import suppress
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -249,33 +247,3 @@ def unpack_strings(chars: NDArray[np.generic], ends: NDArray[np.generic]) -> tup
 
 def _checksum_of(arrays: dict[str, NDArray[np.generic]]) -> str:
     return _crc((key, arrays[key]) for key in sorted(arrays))
-
-
-def save_json(path: Path, fingerprint: str, data: object) -> None:
-    """Write JSON data stamped with a fingerprint, atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump({"format": FORMAT_VERSION, "fingerprint": fingerprint, "data": data}, handle)
-        os.replace(tmp, path)
-    except BaseException:
-        with suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
-def load_json(path: Path, fingerprint: str) -> Any | None:
-    """Return the data saved with this fingerprint, or None if missing, stale or unreadable."""
-    try:
-        with path.open(encoding="utf-8") as handle:
-            stored = json.load(handle)
-    except (OSError, ValueError) as exc:
-        if path.exists():
-            log.warning("index cache %s is unusable (%s); rebuilding", path, exc)
-        return None
-    if not isinstance(stored, dict) or stored.get("format") != FORMAT_VERSION:
-        return None
-    if stored.get("fingerprint") != fingerprint:
-        return None
-    return stored.get("data")

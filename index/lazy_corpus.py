@@ -1,22 +1,30 @@
-"""Answer from a content folder without holding its passages: a document is parsed when one is read.
+"""Answer from a content folder without holding its passages: a passage is parsed when one is read.
 
 Passage records of 100,000 passages take about 90 MB and half a second to make. A
-first start reads each file once to check it (the loader's one-line errors) and
-count its passages and sections, and keeps the counts in the cache under a digest
-of all the files' names and bytes; a later start with the same files reads their
-bytes and metadata headers only. The index needs no more: its analysis parses each
-document in a worker process (index.units), and a document's passages are parsed
-here the first time one of them is read (a hit, a section, a button). Content with
-translations is loaded in full: its passages are aligned with their originals.
+first start reads each file once to check it (the loader's one-line errors) and to
+find its sections; that summary is kept in the cache with each file's digest and
+its size, times and inode. A later start reads the files' bytes (a passage is parsed
+from them when it is read) but hashes only the files whose size, times or inode
+changed, or that changed too close to when they were recorded to be told apart by
+their times (git's "racy" rule). The index needs no more: its analysis parses each
+document in a worker process (index.units). Content with translations is loaded in
+full: its passages are aligned with their originals.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import time
+from dataclasses import dataclass
 from itertools import accumulate
 from pathlib import Path
+from typing import cast
 
-from index.cache import fingerprint, load_json, save_json
+import numpy as np
+from numpy.typing import NDArray
+
+from index.cache import fingerprint, load_stamped, pack_strings, save_stamped, unpack_strings
 from index.content import (
     ContentError,
     Corpus,
@@ -30,41 +38,52 @@ from index.file_store import ById, BySection, FileStore, FileSummary, LazySequen
 
 logger = logging.getLogger(__name__)
 
-SUMMARY_NAME = "corpus.json"
+SUMMARY_NAME = "corpus-summary.npz"
 # Line breaks that str.splitlines knows and bytes.splitlines does not: a file with one is parsed whole.
 _OTHER_BREAKS = "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+RACY_NS = 2_000_000_000
+"""A file changed less than this before its record was taken is hashed again, whatever its times say."""
+_UNFIT = (ValueError, KeyError, TypeError, IndexError)
 
 
 def load_corpus_cached(directory: Path, cache_dir: Path | None) -> Corpus:
-    """Return the folder's corpus, its passages parsed lazily when the folder has no translations.
-
-    The first time, each file is read through once to check it and to find its
-    sections (no passage records are kept); that summary is kept in the cache under
-    a digest of the files, so later starts read the files' headers only.
-    """
+    """Return the folder's corpus, its passages parsed lazily when the folder has no translations."""
     if cache_dir is None or not directory.is_dir():
         return load_corpus(directory)
     files = sorted(p for p in directory.glob("*.md") if p.is_file())
     if not files:
         return load_corpus(directory)  # which says the folder has no content files
+    key = fingerprint("corpus-summary-v3", str(directory), [p.name for p in files])
+    path = cache_dir / SUMMARY_NAME
+    record = _Record.load(path, key, len(files))
+    taken = time.time_ns()
     try:
-        raws = [path.read_bytes() for path in files]
+        stats = [_stat(p) for p in files]
+        raws = [p.read_bytes() for p in files]
+        after = [_stat(p) for p in files]
     except OSError:
         return load_corpus(directory)  # which names the file it cannot read
-    digests = [file_digest(raw) for raw in raws]
-    key = fingerprint("corpus-summary-v2", str(directory), [p.name for p in files], digests)
-    path = cache_dir / SUMMARY_NAME
-    summaries = _stored(load_json(path, key), [len(raw) for raw in raws])
-    if summaries is None:
-        summaries = _summarise(files, raws, digests)
-        if summaries is None:
+    digests = [
+        record.digests[i]
+        if record is not None
+        and stats[i] == after[i] == record.stat(i)
+        and record.settled(i)
+        and len(raws[i]) == stats[i][0]
+        else file_digest(raws[i])
+        for i in range(len(files))
+    ]
+    if record is not None and digests == list(record.digests):
+        summaries = record.summaries
+        if stats != [record.stat(i) for i in range(len(files))]:  # touched, not changed: keep the times
+            _save(path, key, _Record(tuple(digests), np.array(stats, dtype=np.int64), taken, summaries))
+    else:
+        found = _summarise(files, raws, digests)
+        if found is None:
             del raws  # parsed again from the files: not held through the whole build
             return load_corpus(directory)
-        try:
-            save_json(path, key, [_to_json(summary) for summary in summaries])
-        except OSError as exc:
-            logger.warning("cannot write the index cache %s: %s", path, exc)
-    store = FileStore(files, raws, digests, summaries)
+        summaries = tuple(found)
+        _save(path, key, _Record(tuple(digests), np.array(stats, dtype=np.int64), taken, summaries))
+    store = FileStore(files, raws, digests, list(summaries))
     return Corpus(
         store.documents,
         LazySequence(store.passage_starts, store.passage, store.passages),
@@ -74,6 +93,98 @@ def load_corpus_cached(directory: Path, cache_dir: Path | None) -> Corpus:
         sizes=tuple(summary.passages for summary in summaries),
         texts_of=store.texts,
     )
+
+
+def _stat(path: Path) -> tuple[int, int, int, int]:
+    st = os.stat(path)
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
+@dataclass(frozen=True)
+class _Record:
+    """What the cache knows of the folder's files: digests, sizes and times, and summaries."""
+
+    digests: tuple[str, ...]
+    stats: NDArray[np.int64]
+    """Per file: size, modification and change times (ns), inode."""
+    taken: int
+    """When the stats were taken (ns since the epoch)."""
+    summaries: tuple[FileSummary, ...]
+
+    def stat(self, i: int) -> tuple[int, int, int, int]:
+        size, mtime, ctime, inode = self.stats[i].tolist()
+        return (size, mtime, ctime, inode)
+
+    def settled(self, i: int) -> bool:
+        """Return whether file i had not changed for a while when it was recorded."""
+        return max(int(self.stats[i, 1]), int(self.stats[i, 2])) < self.taken - RACY_NS
+
+    @classmethod
+    def load(cls, path: Path, key: str, files: int) -> _Record | None:
+        """Return the record kept for these file names, or None if missing, stale or not fitting."""
+        arrays = load_stamped(path, key)
+        if arrays is None:
+            return None
+        try:
+            record = cls._from_arrays(arrays, files)
+        except _UNFIT as exc:
+            logger.warning("index cache %s is unusable (%s); reading the files again", path, exc)
+            return None
+        return record
+
+    @classmethod
+    def _from_arrays(cls, arrays: dict[str, NDArray[np.generic]], files: int) -> _Record:
+        digests = unpack_strings(arrays["digests_chars"], arrays["digests_ends"])
+        stats, counts, taken = arrays["stats"], arrays["counts"], arrays["taken"]
+        has_layout, layout = arrays["has_layout"], arrays["layout"]
+        if len(digests) != files or stats.dtype != np.int64 or stats.shape != (files, 4):
+            raise ValueError("another number of files")
+        if counts.dtype != np.int64 or counts.shape != (files, 2) or int(counts.min()) < 1:
+            raise ValueError("passage and section counts malformed")
+        if has_layout.dtype != np.bool_ or has_layout.shape != (files,) or taken.shape != (1,):
+            raise ValueError("layout flags malformed")
+        sections = counts[:, 1][has_layout]
+        if (
+            layout.dtype != np.int64
+            or layout.shape != (int(sections.sum()), 3)
+            or int(layout.min(initial=1)) < 0
+        ):
+            raise ValueError("layout malformed")
+        summaries = []
+        start = 0
+        for i in range(files):
+            passages, n = counts[i].tolist()
+            at = None
+            if has_layout[i]:
+                rows = layout[start : start + n]
+                start += n
+                offsets = rows[:, 0]
+                if int(rows[:, 2].sum()) != passages or int(rows[:, 2].min()) < 1:
+                    raise ValueError("section sizes do not add up")
+                if bool(np.any(np.diff(offsets) <= 0)) or int(offsets[-1]) >= int(stats[i, 0]):
+                    raise ValueError("section offsets out of order")
+                at = tuple(SectionAt(*row) for row in rows.tolist())
+            summaries.append(FileSummary(passages, n, at))
+        return cls(digests, cast(NDArray[np.int64], stats), int(taken[0]), tuple(summaries))
+
+    def to_arrays(self) -> dict[str, NDArray[np.generic]]:
+        """Return the arrays the record is kept as."""
+        rows = [[at.offset, at.line, at.passages] for s in self.summaries for at in s.layout or ()]
+        return {
+            **{f"digests_{k}": v for k, v in pack_strings(self.digests).items()},
+            "stats": self.stats,
+            "taken": np.array([self.taken], dtype=np.int64),
+            "counts": np.array([[s.passages, s.sections] for s in self.summaries], dtype=np.int64),
+            "has_layout": np.array([s.layout is not None for s in self.summaries], dtype=np.bool_),
+            "layout": np.array(rows, dtype=np.int64).reshape(len(rows), 3),
+        }
+
+
+def _save(path: Path, key: str, record: _Record) -> None:
+    try:
+        save_stamped(path, key, record.to_arrays())
+    except OSError as exc:
+        logger.warning("cannot write the index cache %s: %s", path, exc)
 
 
 def _summarise(files: list[Path], raws: list[bytes], digests: list[str]) -> list[FileSummary] | None:
@@ -119,37 +230,3 @@ def _layout(
             return None
         out.append(SectionAt(offset, line, passages))
     return tuple(out)
-
-
-def _to_json(summary: FileSummary) -> list[object]:
-    layout = [[at.offset, at.line, at.passages] for at in summary.layout] if summary.layout else None
-    return [summary.passages, summary.sections, layout]
-
-
-def _stored(stored: object, sizes: list[int]) -> list[FileSummary] | None:
-    """Return each file's summary from the stored JSON, or None if any part of it does not fit the files."""
-    if not isinstance(stored, list) or len(stored) != len(sizes):
-        return None
-    summaries = []
-    for item, size in zip(stored, sizes, strict=True):
-        if not (isinstance(item, list) and len(item) == 3 and _positive(item[:2])):
-            return None
-        passages, sections, raw_layout = item
-        layout = None
-        if raw_layout is not None:
-            if not (isinstance(raw_layout, list) and len(raw_layout) == sections):
-                return None
-            if not all(isinstance(at, list) and len(at) == 3 and _positive(at) for at in raw_layout):
-                return None
-            layout = tuple(SectionAt(*at) for at in raw_layout)
-            offsets = [at.offset for at in layout]
-            if sum(at.passages for at in layout) != passages or offsets != sorted(set(offsets)):
-                return None
-            if offsets[-1] >= size:
-                return None
-        summaries.append(FileSummary(passages, sections, layout))
-    return summaries
-
-
-def _positive(values: list[object]) -> bool:
-    return all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in values)

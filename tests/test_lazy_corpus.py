@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-import json
+import os
 import shutil
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+import index.lazy_corpus
 import index.units
 from bot.service import AnswerService
-from index.content import ContentError, Corpus, load_corpus
+from index.cache import save_stamped
+from index.content import ContentError, Corpus, file_digest, load_corpus
 from index.lazy_corpus import SUMMARY_NAME, load_corpus_cached
 from index.ranking import PassageIndex
 from tests.test_units import write_folder
@@ -85,15 +89,87 @@ def test_changed_files_are_counted_again_and_translations_load_in_full(folder: P
     assert isinstance(load_corpus_cached(ROOT / "content", cache).passages, tuple)
 
 
-def test_a_damaged_summary_means_a_full_load(folder: Path, tmp_path: Path) -> None:
+def count_hashing(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
+    """Record every file the loader hashes."""
+    hashed: list[bytes] = []
+
+    def digest(raw: bytes) -> str:
+        hashed.append(raw)
+        return file_digest(raw)
+
+    monkeypatch.setattr(index.lazy_corpus, "file_digest", digest)
+    return hashed
+
+
+def damage(cache: Path, change: Callable[[dict[str, np.ndarray]], None]) -> None:
+    """Change the stored summary's arrays and store them again with a valid checksum and stamp."""
+    path = cache / SUMMARY_NAME
+    with np.load(path) as stored:
+        arrays = {k: stored[k] for k in stored.files if k not in ("format", "stamp", "checksum")}
+        stamp = stored["stamp"].tobytes().decode()
+    change(arrays)
+    save_stamped(path, stamp, arrays)
+
+
+def set_row(name: str, row: int, value: list[int] | int) -> Callable[[dict[str, np.ndarray]], None]:
+    def change(arrays: dict[str, np.ndarray]) -> None:
+        arrays[name][row] = value
+
+    return change
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        set_row("counts", 0, [-1, 3]),  # a negative count
+        set_row("layout", 1, [1, 1, 10**6]),  # section sizes that do not add up
+        set_row("layout", 2, [2, 1, 1]),  # offsets out of order
+        set_row("digests_ends", -1, 5),  # digests that do not cover their text
+    ],
+)
+def test_a_summary_that_does_not_fit_the_files_is_made_again(
+    folder: Path, tmp_path: Path, change: Callable[[dict[str, np.ndarray]], None]
+) -> None:
     cache = tmp_path / "cache"
     load_corpus_cached(folder, cache)
-    stored = json.loads((cache / SUMMARY_NAME).read_text(encoding="utf-8"))
-    stored["data"][0] = [-1, "x"]
-    (cache / SUMMARY_NAME).write_text(json.dumps(stored), encoding="utf-8")
+    damage(cache, change)
     assert list(load_corpus_cached(folder, cache).passages) == list(load_corpus(folder).passages)
-    (cache / SUMMARY_NAME).write_text("{not json", encoding="utf-8")
+    (cache / SUMMARY_NAME).write_text("not an archive", encoding="utf-8")
     assert list(load_corpus_cached(folder, cache).passages) == list(load_corpus(folder).passages)
+
+
+def test_unchanged_files_are_not_hashed_again_and_a_changed_one_is(
+    folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = tmp_path / "cache"
+    old = time.time() - 3600
+    for path in folder.glob("*.md"):
+        os.utime(path, (old, old))
+    monkeypatch.setattr(index.lazy_corpus, "RACY_NS", 0)  # ctimes are now: trust them for this test
+    hashed = count_hashing(monkeypatch)
+    load_corpus_cached(folder, cache)
+    assert len(hashed) == 5
+    time.sleep(0.01)
+    load_corpus_cached(folder, cache)
+    assert len(hashed) == 5  # sizes, times and inodes as recorded: the recorded digests stand
+    # The same size and modification time, other bytes: the change time tells.
+    path = folder / "doc-1.md"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("## Section 0", "## Section Z"), encoding="utf-8")
+    os.utime(path, (old, old))
+    corpus = load_corpus_cached(folder, cache)
+    assert len(hashed) == 6
+    assert next(s.title for s in corpus.sections if s.document.id == "doc-1").startswith("Section Z")
+
+
+def test_files_changed_just_before_they_were_recorded_are_hashed_again(
+    folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = tmp_path / "cache"
+    hashed = count_hashing(monkeypatch)
+    load_corpus_cached(folder, cache)  # the files were written a moment ago
+    load_corpus_cached(folder, cache)
+    assert len(hashed) == 10
 
 
 def test_threads_reading_one_document_share_its_records(folder: Path, tmp_path: Path) -> None:
@@ -177,15 +253,3 @@ def test_reading_a_passage_makes_its_record_alone_and_gives_the_full_loaders_rec
         assert lazy.section_of(lazy.passages[i]) == eager.section_of(passage)
     lazy = load_corpus_cached(folder, cache)
     assert list(lazy.passages) == list(eager.passages) and list(lazy.sections) == list(eager.sections)
-
-
-def test_a_summary_whose_layout_does_not_fit_the_files_is_made_again(folder: Path, tmp_path: Path) -> None:
-    cache = tmp_path / "cache"
-    load_corpus_cached(folder, cache)
-    stored = json.loads((cache / SUMMARY_NAME).read_text(encoding="utf-8"))
-    for damage in ([1, 1, 10**9], [2, 1, 1]):
-        bad = json.loads(json.dumps(stored))
-        bad["data"][0][2][1] = damage
-        (cache / SUMMARY_NAME).write_text(json.dumps(bad), encoding="utf-8")
-        lazy = load_corpus_cached(folder, cache)
-        assert list(lazy.passages) == list(load_corpus(folder).passages)
