@@ -19,7 +19,7 @@ from index.bm25 import BM25Params
 from index.content import Corpus
 from index.engine import FastBM25, Postings
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 """Bump whenever the stored arrays or their meaning change."""
 CACHE_NAME = "bm25-index.npz"
 
@@ -162,34 +162,25 @@ def _read_text(array: NDArray[np.generic]) -> str:
 
 
 def _to_arrays(postings: Postings) -> dict[str, NDArray[np.generic]]:
-    # Terms as one UTF-8 blob plus character offsets: no pickled objects.
-    joined = "".join(postings.terms)
-    ends = np.cumsum(np.fromiter(map(len, postings.terms), dtype=np.int64, count=len(postings.terms)))
+    strings = pack_strings(postings.terms)
     return {
         "n_docs": np.array([postings.n_docs], dtype=np.int64),
         "idf": postings.idf,
         "indptr": postings.indptr,
         "docs": postings.docs,
         "weights": postings.weights,
-        "term_chars": _text(joined),
-        "term_ends": ends,
+        "term_chars": strings["chars"],
+        "term_ends": strings["ends"],
     }
 
 
 def _from_arrays(arrays: dict[str, NDArray[np.generic]]) -> Postings:
-    n_docs, ends = arrays["n_docs"], arrays["term_ends"]
-    if n_docs.dtype != np.int64 or n_docs.shape != (1,) or ends.dtype != np.int64 or ends.ndim != 1:
-        raise ValueError("n_docs or term_ends malformed")
-    joined = _read_text(arrays["term_chars"])
-    bounds = ends.tolist()
-    if bounds and (bounds[-1] != len(joined) or bool(np.any(np.diff(ends, prepend=0) < 0))):
-        raise ValueError("term offsets do not cover the term text")
-    if not bounds and joined:
-        raise ValueError("term text without offsets")
-    terms = tuple(joined[a:b] for a, b in zip([0, *bounds[:-1]], bounds, strict=True))
+    n_docs = arrays["n_docs"]
+    if n_docs.dtype != np.int64 or n_docs.shape != (1,):
+        raise ValueError("n_docs malformed")
     return Postings(
         n_docs=int(n_docs[0]),
-        terms=terms,
+        terms=unpack_strings(arrays["term_chars"], arrays["term_ends"]),
         idf=arrays["idf"],  # type: ignore[arg-type]
         indptr=arrays["indptr"],  # type: ignore[arg-type]
         docs=arrays["docs"],  # type: ignore[arg-type]
@@ -225,9 +216,15 @@ def load_stamped(path: Path, fingerprint: str) -> dict[str, NDArray[np.generic]]
 
 
 def pack_strings(strings: Sequence[str]) -> dict[str, NDArray[np.generic]]:
-    """Return strings as one UTF-8 blob and their end offsets in characters: no pickled objects."""
+    """Return single-line strings as one UTF-8 text, a line each, and their end offsets: no pickled objects.
+
+    Lines, because str.split unpacks 50,000 strings several times faster than slicing.
+    """
+    joined = "\n".join(strings)
+    if joined.count("\n") != max(len(strings) - 1, 0):
+        raise ValueError("a string with a line break cannot be packed")
     ends = np.cumsum(np.fromiter(map(len, strings), dtype=np.int64, count=len(strings)))
-    return {"chars": _text("".join(strings)), "ends": ends}
+    return {"chars": _text(joined), "ends": ends}
 
 
 def unpack_strings(chars: NDArray[np.generic], ends: NDArray[np.generic]) -> tuple[str, ...]:
@@ -235,14 +232,14 @@ def unpack_strings(chars: NDArray[np.generic], ends: NDArray[np.generic]) -> tup
     if ends.dtype != np.int64 or ends.ndim != 1:
         raise ValueError("string offsets malformed")
     joined = _read_text(chars)
-    bounds = ends.tolist()
-    if bounds and (bounds[-1] != len(joined) or bool(np.any(np.diff(ends, prepend=0) < 0))):
-        raise ValueError("string offsets do not cover the text")
-    if not bounds:
+    if not len(ends):
         if joined:
             raise ValueError("text without offsets")
         return ()
-    return tuple(joined[a:b] for a, b in zip([0, *bounds[:-1]], bounds, strict=True))
+    strings = tuple(joined.split("\n"))
+    if len(strings) != len(ends) or int(ends[-1]) != len(joined) - len(strings) + 1:
+        raise ValueError("string offsets do not fit the text")
+    return strings
 
 
 def _checksum_of(arrays: dict[str, NDArray[np.generic]]) -> str:

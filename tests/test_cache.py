@@ -247,10 +247,19 @@ def test_fingerprints(tmp_path: Path) -> None:
     assert fingerprint("a", 1) == fingerprint("a", 1) != fingerprint("a", 2)
 
 
-@pytest.mark.parametrize("strings", [(), ("",), ("a", "", "бв", "🙂"), ("one",)])
+@pytest.mark.parametrize("strings", [(), ("",), ("", ""), ("a", "", "бв", "🙂"), ("one",), ("a b", "\r")])
 def test_packed_strings_round_trip(strings: tuple[str, ...]) -> None:
     packed = pack_strings(strings)
     assert unpack_strings(packed["chars"], packed["ends"]) == strings
+
+
+def test_packed_strings_refuse_line_breaks_and_offsets_that_do_not_fit() -> None:
+    with pytest.raises(ValueError, match="line break"):
+        pack_strings(["a", "b\nc"])
+    packed = pack_strings(["ab", "c"])
+    for ends in ([2], [2, 3, 4], [2, 4]):
+        with pytest.raises(ValueError, match="offsets"):
+            unpack_strings(packed["chars"], np.array(ends, dtype=np.int64))
 
 
 def test_a_cached_start_analyses_nothing_and_damage_rebuilds(tmp_path: Path) -> None:
