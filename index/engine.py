@@ -64,12 +64,15 @@ class Postings:
             raise ValueError("a term without postings")
         if n_postings and (int(self.docs.min()) < 0 or int(self.docs.max()) >= self.n_docs):
             raise ValueError("a passage index out of range")
-        # Within a term, passages strictly increase; a decrease may only start a new term.
-        steps = np.diff(self.docs)  # int32 is enough: both ends lie in 0..n_docs
-        starts = np.zeros(max(n_postings - 1, 0), dtype=bool)
-        starts[self.indptr[1:-1] - 1] = True
-        if bool(np.any((steps <= 0) & ~starts)):
-            raise ValueError("postings of a term are not in ascending passage order")
+        # Within a term, passages strictly increase; a decrease may only start a new term. Checked
+        # in blocks: small temporaries stay in memory already touched (a cached start pays less).
+        term_starts = self.indptr[1:-1]
+        for lo in range(0, n_postings - 1, _CHUNK):
+            hi = min(lo + _CHUNK, n_postings - 1)
+            steps = np.diff(self.docs[lo : hi + 1])  # int32 is enough: both ends lie in 0..n_docs
+            down = np.flatnonzero(steps <= 0) + lo + 1  # where a step does not rise
+            if len(down) and not bool(np.isin(down, term_starts, assume_unique=True).all()):
+                raise ValueError("postings of a term are not in ascending passage order")
         if not (np.all(np.isfinite(self.weights)) and np.all(np.isfinite(self.idf))):
             raise ValueError("non-finite weights or idf")
         if len(set(self.terms)) != n_terms:
