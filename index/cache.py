@@ -7,8 +7,7 @@ import logging
 import os
 import tempfile
 import zipfile
-import zlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from contextlib import suppress
 from pathlib import Path
 
@@ -19,13 +18,13 @@ from index.bm25 import BM25Params
 from index.content import Corpus
 from index.engine import FastBM25, Postings
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 """Bump whenever the stored arrays or their meaning change."""
 CACHE_NAME = "bm25-index.npz"
 
 log = logging.getLogger(__name__)
 
-# Read back in this order; the checksum covers exactly these.
+# The arrays of a stored engine.
 _DATA_KEYS = ("n_docs", "idf", "indptr", "docs", "weights", "term_chars", "term_ends")
 # Reading a damaged or foreign file can fail in any of these ways.
 _UNREADABLE = (OSError, EOFError, ValueError, KeyError, TypeError, MemoryError, zipfile.BadZipFile)
@@ -86,12 +85,16 @@ def save(engine: FastBM25, path: Path, fingerprint: str) -> None:
     arrays = _to_arrays(engine.postings)
     arrays["format"] = np.array([FORMAT_VERSION], dtype=np.int64)
     arrays["stamp"] = _text(_stamp(engine.params, fingerprint))
-    arrays["checksum"] = _text(_checksum(arrays))
     save_arrays(path, arrays)
 
 
 def save_arrays(path: Path, arrays: dict[str, NDArray[np.generic]]) -> None:
-    """Write arrays as an .npz file atomically (no pickle), readable by this user only."""
+    """Write arrays as an .npz file atomically (no pickle), readable by this user only.
+
+    Each array is a zip member with its CRC-32, which reading checks: a damaged or
+    truncated file fails to load and is rebuilt. The cache folder is the user's own
+    (0600 files): damage, not forgery, is what it guards against.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     # mkstemp creates the file 0600.
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -99,7 +102,7 @@ def save_arrays(path: Path, arrays: dict[str, NDArray[np.generic]]) -> None:
         with os.fdopen(fd, "wb") as handle:
             np.savez(handle, allow_pickle=False, **arrays)
         # Readers see the old file or the whole new one, never a partial write. No fsync: after
-        # a power cut a file may be empty or stale, which its checksum and stamp catch (a rebuild).
+        # a power cut a file may be empty or stale, which its CRCs and stamp catch (a rebuild).
         os.replace(tmp, path)
     except BaseException:
         with suppress(OSError):
@@ -120,8 +123,6 @@ def load(path: Path, params: BM25Params, fingerprint: str) -> FastBM25 | None:
                 log.info("BM25 index cache %s is stale; rebuilding", path)
                 return None
             arrays = {key: stored[key] for key in _DATA_KEYS}
-            if _read_text(stored["checksum"]) != _checksum(arrays):
-                raise ValueError("checksum mismatch")
         postings = _from_arrays(arrays)
         postings.validate()
         return FastBM25.from_postings(postings, params)
@@ -132,23 +133,6 @@ def load(path: Path, params: BM25Params, fingerprint: str) -> FastBM25 | None:
 
 def _stamp(params: BM25Params, fingerprint: str) -> str:
     return f"v{FORMAT_VERSION}:{params!r}:{fingerprint}"
-
-
-def _checksum(arrays: dict[str, NDArray[np.generic]]) -> str:
-    return _crc((key, arrays[key]) for key in _DATA_KEYS)
-
-
-def _crc(named: Iterable[tuple[str, NDArray[np.generic]]]) -> str:
-    """Return a CRC-32 of named arrays: it finds a damaged or truncated file, 5x faster than blake2b.
-
-    The cache folder is the user's own (0600 files): damage, not forgery, is what it guards against.
-    """
-    crc = 0
-    for key, given in named:
-        array = np.ascontiguousarray(given)
-        crc = zlib.crc32(f"{key}:{array.dtype.str}:{array.shape}".encode(), crc)
-        crc = zlib.crc32(array.data, crc)
-    return f"crc32:{crc:08x}"
 
 
 def _text(value: str) -> NDArray[np.uint8]:
@@ -189,11 +173,10 @@ def _from_arrays(arrays: dict[str, NDArray[np.generic]]) -> Postings:
 
 
 def save_stamped(path: Path, fingerprint: str, arrays: dict[str, NDArray[np.generic]]) -> None:
-    """Write named arrays atomically, stamped with a fingerprint and a checksum of them all."""
+    """Write named arrays atomically, stamped with a fingerprint (each array with its zip CRC-32)."""
     stored = dict(arrays)
     stored["format"] = np.array([FORMAT_VERSION], dtype=np.int64)
     stored["stamp"] = _text(fingerprint)
-    stored["checksum"] = _text(_checksum_of(arrays))
     save_arrays(path, stored)
 
 
@@ -206,9 +189,7 @@ def load_stamped(path: Path, fingerprint: str) -> dict[str, NDArray[np.generic]]
             if stored["format"].tolist() != [FORMAT_VERSION] or _read_text(stored["stamp"]) != fingerprint:
                 log.info("index cache %s is stale; rebuilding", path)
                 return None
-            arrays = {key: stored[key] for key in stored.files if key not in ("format", "stamp", "checksum")}
-            if _read_text(stored["checksum"]) != _checksum_of(arrays):
-                raise ValueError("checksum mismatch")
+            arrays = {key: stored[key] for key in stored.files if key not in ("format", "stamp")}
         return arrays
     except _UNREADABLE as exc:
         log.warning("index cache %s is unusable (%s); rebuilding", path, exc)
@@ -240,7 +221,3 @@ def unpack_strings(chars: NDArray[np.generic], ends: NDArray[np.generic]) -> tup
     if len(strings) != len(ends) or int(ends[-1]) != len(joined) - len(strings) + 1:
         raise ValueError("string offsets do not fit the text")
     return strings
-
-
-def _checksum_of(arrays: dict[str, NDArray[np.generic]]) -> str:
-    return _crc((key, arrays[key]) for key in sorted(arrays))

@@ -53,7 +53,7 @@ def load_corpus_cached(directory: Path, cache_dir: Path | None) -> Corpus:
     files = sorted(p for p in directory.glob("*.md") if p.is_file())
     if not files:
         return load_corpus(directory)  # which says the folder has no content files
-    key = fingerprint("corpus-summary-v3", str(directory), [p.name for p in files])
+    key = fingerprint("corpus-summary-v3", str(directory.resolve()), [p.name for p in files])
     path = cache_dir / SUMMARY_NAME
     record = _Record.load(path, key, len(files))
     taken = time.time_ns()
