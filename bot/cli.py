@@ -20,7 +20,6 @@ from bot.settings import Settings, SettingsError, load_settings
 from bot.wiring import build_service
 from index.content import ContentError, Corpus, load_corpus
 from index.decision import DecisionError
-from index.dense import write_bundled
 from index.vectors import BUNDLED_NAME
 
 # Results listed by `ask --top`: more is never useful to a reader.
@@ -176,6 +175,8 @@ def cmd_embed(service: AnswerService, stdout: TextIO) -> int:
     if dense is None:
         raise UsageError("content --embed needs SEMANTIC=on")
     try:
+        from index.dense import write_bundled  # here: only this command needs the semantic modules
+
         path = write_bundled(dense, service.content_dir)
     except OSError as exc:
         raise UsageError(

@@ -7,17 +7,19 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from index.content import Corpus, Document, Passage, Section
 from index.decision import Calibration, load_calibration
-from index.dense import DenseIndex
 from index.intents import IntentIndex
 from index.lazy_corpus import load_corpus_cached
 from index.pipeline import Answerer, detect_language
 from index.ranking import Hit, PassageIndex, RankingParams
-from index.semantic import Embedder
-from index.vectors import Progress
+
+if TYPE_CHECKING:
+    from index.dense import DenseIndex
+    from index.semantic import Embedder
+    from index.vectors import Progress
 
 logger = logging.getLogger(__name__)
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from bot.service import AnswerService
 from bot.settings import Settings, SettingsError
 from index.semantic import Embedder, EmbedderError, load_embedder
-from index.vectors import Progress
+
+if TYPE_CHECKING:
+    from index.vectors import Progress
 
 logger = logging.getLogger(__name__)
 

@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
@@ -13,9 +14,11 @@ from numpy.typing import NDArray
 from index.analysis import SlavicAnalyzer
 from index.answer_type import supplies, wanted
 from index.content import Corpus, Passage
-from index.dense import DenseIndex
 from index.language import question_script, to_cyrillic, to_latin
 from index.ranking import Hit, PassageIndex, RankingParams
+
+if TYPE_CHECKING:
+    from index.dense import DenseIndex
 
 # Candidates scored in full from each side; the rest cannot reach the top k.
 CANDIDATES = 50

@@ -6,12 +6,13 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
 
-from index.semantic import Embedder
-from index.vectors import embed_texts
+if TYPE_CHECKING:
+    from index.semantic import Embedder
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 EXAMPLES_FILE = DATA_DIR / "intents.json"
@@ -57,6 +58,8 @@ class IntentIndex:
         self.vectors: NDArray[np.float32] | None = None
         if embedder is not None:
             cache = cache_dir / "intent-vectors.npz" if cache_dir is not None else None
+            from index.vectors import embed_texts  # only with a model: BM25-only starts skip it
+
             self.vectors, _ = embed_texts(self.texts, embedder, [VECTORS_FILE], cache, queries=True)
 
     def exact(self, text: str) -> str | None:

@@ -5,18 +5,21 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from index.analysis import ENGLISH_STOP_WORDS
 from index.content import Corpus
 from index.decision import Calibration, Decision
-from index.dense import DenseIndex
 from index.hybrid import HybridIndex, Ranking, translated_indexes
 from index.intents import OFF_TOPIC, Intent, IntentIndex
 from index.language import guess_language
 from index.ranking import PassageIndex, RankingParams
-from index.semantic import Embedder
 from index.units import default_workers
-from index.vectors import Progress
+
+if TYPE_CHECKING:
+    from index.dense import DenseIndex
+    from index.semantic import Embedder
+    from index.vectors import Progress
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +65,14 @@ class Answerer:
         workers = workers or default_workers()
         lexical = PassageIndex(corpus, params=params, cache_dir=cache_dir, workers=workers)
         dense = (
-            DenseIndex(corpus, embedder, content_dir, cache_dir, workers=workers, progress=progress)
+            _dense_index(
+                corpus,
+                embedder,
+                content_dir=content_dir,
+                cache_dir=cache_dir,
+                workers=workers,
+                progress=progress,
+            )
             if embedder is not None
             else None
         )
@@ -119,3 +129,18 @@ class Answerer:
         if exact or (not answered and similar):
             return Verdict(language, ranking, probability, False, named)
         return Verdict(language, ranking, probability, answered, None, offered)
+
+
+def _dense_index(
+    corpus: Corpus,
+    embedder: Embedder,
+    *,
+    content_dir: Path | None,
+    cache_dir: Path | None,
+    workers: int,
+    progress: Progress | None,
+) -> DenseIndex:
+    """Build the embedding index; imported here, so BM25-only ranking never loads the semantic modules."""
+    from index.dense import DenseIndex
+
+    return DenseIndex(corpus, embedder, content_dir, cache_dir, workers=workers, progress=progress)
