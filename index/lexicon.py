@@ -36,9 +36,11 @@ _UNFIT = (ValueError, KeyError, TypeError)
 G = TypeVar("G", bound=np.generic)
 
 
-def term_variants(counts: dict[str, int], analyzer: Analyzer) -> dict[str, str]:
+def term_variants(
+    counts: dict[str, int], analyzer: Analyzer, speller: SpellingIndex | None = None
+) -> dict[str, str]:
     """Return the terms of rare misspellings in the texts and the terms they stand for."""
-    variants = rare_variants(counts)
+    variants = rare_variants(counts, speller=speller)
     return {analyzer.stem(rare): analyzer.stem(known) for rare, known in variants.items()}
 
 
@@ -90,10 +92,11 @@ def build(
     analysis = analyse_corpus(corpus, analyzer, cache_dir, workers)
     analysed = analysis.analysed
     counts = analysed.counts()
-    variants = term_variants(counts, analyzer) if spelling else {}
-    body = postings(analysed, analyzer, variants, params)
     speller = SpellingIndex(counts if spelling else {})
-    del analysed, counts
+    variants = term_variants(counts, analyzer, speller) if spelling else {}
+    del counts
+    body = postings(analysed, analyzer, variants, params)
+    del analysed
     title_engine = postings(analyse(analysis.titles, analyzer), analyzer, variants, params)
     return Lexical(body, title_engine, analysis.section_of, variants, speller)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -142,12 +143,18 @@ def _delete_table(words: Sequence[str]) -> tuple[NDArray[np.uint64], NDArray[np.
 
 
 def rare_variants(
-    counts: dict[str, int], max_rare: int = 2, min_ratio: int = 20, min_length: int = 6
+    counts: dict[str, int],
+    max_rare: int = 2,
+    min_ratio: int = 20,
+    min_length: int = 6,
+    speller: SpellingIndex | None = None,
 ) -> dict[str, str]:
     """Map a rare word to a far more frequent word one edit away: a slip in the text itself.
 
     The published interview spells "Kazakhstan" once as "Kazakstan"; without this,
-    a user's identical slip would match only that one passage.
+    a user's identical slip would match only that one passage. A speller built on
+    the same counts lends its deletes (it holds every word these need), so they are
+    computed once.
     """
     frequent = {w: n for w, n in counts.items() if n >= min_ratio and len(w) >= min_length - 1}
     if not frequent:
@@ -156,13 +163,17 @@ def rare_variants(
     rare = [
         w
         for w, n in counts.items()
-        if n <= max_rare and len(w) >= min_length and w not in frequent and not any(c.isdigit() for c in w)
+        if n <= max_rare and len(w) >= min_length and w not in frequent and _DIGIT.search(w) is None
     ]
     if not known or not rare:
         return {}
     # Pairs of a rare and a frequent word that share a delete: the only ones that can be one edit apart.
-    known_keys, known_owners = _delete_table(known)
-    rare_keys, rare_owners = _delete_table(rare)
+    if speller is not None and speller.min_length <= min_length:
+        known_keys, known_owners = _subset(speller, known)
+        rare_keys, rare_owners = _subset(speller, rare)
+    else:
+        known_keys, known_owners = _delete_table(known)
+        rare_keys, rare_owners = _delete_table(rare)
     lo = np.searchsorted(known_keys, rare_keys, side="left")
     hi = np.searchsorted(known_keys, rare_keys, side="right")
     hits = np.flatnonzero(hi > lo)
@@ -179,3 +190,16 @@ def rare_variants(
                 variants[word] = target
     # In the order of the counts, as one loop over them would give.
     return {w: variants[w] for w in rare if w in variants}
+
+
+_DIGIT = re.compile(r"\d")
+
+
+def _subset(speller: SpellingIndex, words: list[str]) -> tuple[NDArray[np.uint64], NDArray[np.int32]]:
+    """Return the speller's sorted deletes of these words, numbered by their place in `words`."""
+    number = {w: i for i, w in enumerate(speller.words)}
+    mapping = np.full(len(speller.words), -1, dtype=np.int32)
+    mapping[[number[w] for w in words]] = np.arange(len(words), dtype=np.int32)
+    owners = mapping[speller.owners]
+    keep = owners >= 0
+    return speller.keys[keep], owners[keep]

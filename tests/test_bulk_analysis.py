@@ -113,7 +113,16 @@ def test_compact_speller_answers_as_an_exhaustive_search(corpus_texts: list[str]
         close = [w for w in near if osa_distance(word, w) == 1]
         expected = max(close, key=lambda w: (counts[w], w)) if close else None
         assert speller.correct(word) == expected, word
-    assert rare_variants(counts)
+    # The texts' own slips, with and without the speller's deletes, against an exhaustive search.
+    frequent = {w: n for w, n in counts.items() if n >= 20 and len(w) >= 5 and not w.isdigit()}
+    expected_slips = {}
+    for word, n in counts.items():
+        if n <= 2 and len(word) >= 6 and word not in frequent and not any(c.isdigit() for c in word):
+            close = [w for w in frequent if w != word and osa_distance(word, w) == 1]
+            if close and (best := max(close, key=lambda w: (frequent[w], w))) and frequent[best] >= 20 * n:
+                expected_slips[word] = best
+    assert expected_slips
+    assert rare_variants(counts) == expected_slips == rare_variants(counts, speller=speller)
 
 
 def test_delete_hashes_of_all_words_at_once_equal_one_word_at_a_time() -> None:
