@@ -146,21 +146,17 @@ def analyse_unit(corpus: Corpus, unit: Unit, analyzer: Analyzer) -> Part:
 
 
 # What forked workers analyse: set in each worker by the pool's initializer (not pickled, inherited).
-_inherited: list[tuple[Corpus, Analyzer, Path | None]] = []
+_inherited: list[tuple[Corpus, Analyzer]] = []
 
 
-def _inherit(corpus: Corpus, analyzer: Analyzer, folder: Path | None) -> None:
-    _inherited[:] = [(corpus, analyzer, folder)]
+def _inherit(corpus: Corpus, analyzer: Analyzer) -> None:
+    _inherited[:] = [(corpus, analyzer)]
 
 
 def _analyse_in_worker(unit: Unit) -> Part:
-    corpus, analyzer, folder = _inherited[0]
-    # A lazily parsed corpus reads the document here, in the worker: the caller never holds its
-    # passages. The worker keeps the analysis too, off the caller's time.
-    part = analyse_unit(corpus, unit, analyzer)
-    if folder is not None:
-        _save(folder, unit.key, part)
-    return part
+    corpus, analyzer = _inherited[0]
+    # A lazily parsed corpus reads the document here, in the worker: the caller never holds its passages.
+    return analyse_unit(corpus, unit, analyzer)
 
 
 def analyse_corpus(
@@ -184,14 +180,12 @@ def analyse_corpus(
                     max_workers=workers,
                     mp_context=multiprocessing.get_context("fork"),
                     initializer=_inherit,
-                    initargs=(corpus, analyzer, folder),
+                    initargs=(corpus, analyzer),
                 )
             )
             results: Iterator[Part] = pool.map(_analyse_in_worker, todo)
-            saved = True
         else:
             results = (analyse_unit(corpus, unit, analyzer) for unit in todo)
-            saved = False
         # One document's analysis at a time in memory: merged, written, let go.
         for unit in units:
             size = unit.end - unit.start
@@ -199,7 +193,7 @@ def analyse_corpus(
             if part is None:
                 # A kept analysis that proved unusable is made again here.
                 part = analyse_unit(corpus, unit, analyzer) if unit.key in kept else next(results)
-                if folder is not None and (unit.key in kept or not saved):
+                if folder is not None:
                     _save(folder, unit.key, part)
             merger.add(part)
     if fresh >= PARALLEL_FROM:
