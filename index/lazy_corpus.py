@@ -74,7 +74,11 @@ def load_corpus_cached(directory: Path, cache_dir: Path | None) -> Corpus:
     ]
     if record is not None and digests == list(record.digests):
         summaries = record.summaries
-        if stats != [record.stat(i) for i in range(len(files))]:  # touched, not changed: keep the times
+        # Touched but not changed, or hashed because recorded too soon after a change: record them
+        # again, so that the next start can trust their times.
+        if stats != [record.stat(i) for i in range(len(files))] or not all(
+            map(record.settled, range(len(files)))
+        ):
             _save(path, key, _Record(tuple(digests), np.array(stats, dtype=np.int64), taken, summaries))
     else:
         found = _summarise(files, raws, digests)
