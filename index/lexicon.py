@@ -45,17 +45,26 @@ def term_variants(
 
 
 def postings(
-    analysed: Analysed, analyzer: Analyzer, variants: dict[str, str], params: BM25Params
+    analysed: Analysed | list[Analysed], analyzer: Analyzer, variants: dict[str, str], params: BM25Params
 ) -> FastBM25:
-    """Return the BM25 engine over the analysed texts, each word read as its term."""
-    terms = [variants.get(t, t) for t in analyzer.stems(list(analysed.words))]
+    """Return the BM25 engine over the analysed texts, each word read as its term.
+
+    Given in a one-item list, the analysis is let go as soon as its words are terms:
+    the caller's big build does not hold it through its memory peak.
+    """
+    if isinstance(analysed, list):
+        analysed = analysed.pop()
+    words, ids, lengths = analysed.words, analysed.ids, analysed.lengths
+    del analysed
+    terms = [variants.get(t, t) for t in analyzer.stems(list(words))]
     # Words are numbered by first occurrence, so numbering terms in word order
     # numbers them by first occurrence too: rank-bm25's order.
     numbers: defaultdict[str, int] = defaultdict()
     numbers.default_factory = numbers.__len__
     term_of_word = np.fromiter(map(numbers.__getitem__, terms), dtype=np.int64, count=len(terms))
-    keys = term_of_word[analysed.ids] if len(analysed.ids) else np.zeros(0, dtype=np.int64)
-    built = postings_from_ids(keys, analysed.lengths.copy(), tuple(numbers), params)
+    keys = term_of_word[ids] if len(ids) else np.zeros(0, dtype=np.int64)
+    del ids
+    built = postings_from_ids(keys, lengths.copy(), tuple(numbers), params)
     return FastBM25.from_postings(built, params)
 
 
@@ -90,15 +99,17 @@ def build(
     processes share a large analysis (and parse the documents of a lazily parsed corpus).
     """
     analysis = analyse_corpus(corpus, analyzer, cache_dir, workers)
-    analysed = analysis.analysed
+    analysed, section_of, titles = analysis.analysed, analysis.section_of, analysis.titles
+    del analysis
     counts = analysed.counts()
     speller = SpellingIndex(counts if spelling else {})
     variants = term_variants(counts, analyzer, speller) if spelling else {}
     del counts
-    body = postings(analysed, analyzer, variants, params)
+    held = [analysed]
     del analysed
-    title_engine = postings(analyse(analysis.titles, analyzer), analyzer, variants, params)
-    return Lexical(body, title_engine, analysis.section_of, variants, speller)
+    body = postings(held, analyzer, variants, params)
+    title_engine = postings(analyse(titles, analyzer), analyzer, variants, params)
+    return Lexical(body, title_engine, section_of, variants, speller)
 
 
 def save_lexical(lexical: Lexical, cache_dir: Path, fingerprint: str) -> None:
