@@ -17,6 +17,9 @@ from itertools import islice
 from pathlib import Path
 from typing import TypeVar, overload
 
+import numpy as np
+from numpy.typing import NDArray
+
 from index.content import (
     Document,
     DocumentTexts,
@@ -35,24 +38,14 @@ _HEADER_END = re.compile(rb"^[ \t]*---[ \t]*\r?$", re.MULTILINE)
 
 
 @dataclass(frozen=True, slots=True)
-class SectionAt:
-    """Where a section starts in its file, and how many passages it has."""
-
-    offset: int
-    """Byte offset of its heading line."""
-    line: int
-    """Line number of its heading."""
-    passages: int
-
-
-@dataclass(frozen=True, slots=True)
 class FileSummary:
     """What a start needs to know of a file without parsing it."""
 
     passages: int
     sections: int
-    layout: tuple[SectionAt, ...] | None
-    """Each section's place, or None: the file is parsed whole."""
+    layout: NDArray[np.int64] | None
+    """Per section: the byte offset and line number of its heading, and its passages; or None: the
+    file is parsed whole."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,8 +54,6 @@ class _File:
     raw: bytes
     document: Document
     summary: FileSummary
-    firsts: tuple[int, ...]
-    """The number of each section's first passage in the file."""
 
 
 class FileStore:
@@ -76,8 +67,7 @@ class FileStore:
             ends = [m.end() for m in islice(_HEADER_END.finditer(raw), 2)]
             head = decode_text(path, raw[: ends[-1]] if len(ends) == 2 else raw)
             document, _, _ = parse_header(path, head.splitlines(), digest)
-            firsts = _starts([s.passages for s in summary.layout or ()])[:-1]
-            self.files.append(_File(path, raw, document, summary, tuple(firsts)))
+            self.files.append(_File(path, raw, document, summary))
         self.documents = tuple(f.document for f in self.files)
         self.number = {d.id: k for k, d in enumerate(self.documents)}
         self.passage_starts = _starts([f.summary.passages for f in self.files])
@@ -86,6 +76,7 @@ class FileStore:
         self._made: dict[tuple[int, int], Passage] = {}
         self._texts: dict[tuple[int, int], tuple[str, list[tuple[int, str]]]] = {}
         self._passages: dict[int, list[Passage]] = {}
+        self._firsts: dict[int, list[int]] = {}
         # Questions are answered in worker threads: a section is parsed once, its records shared.
         self.lock = threading.RLock()
 
@@ -100,7 +91,7 @@ class FileStore:
                 if file.summary.layout is None:
                     self._parse_whole(k)
                 else:
-                    first, count = file.firsts[number], file.summary.layout[number].passages
+                    first, count = self.firsts(k)[number], int(file.summary.layout[number, 2])
                     passages = tuple(self.passage(k, first + j) for j in range(count))
                     title = passages[0].section
                     self._sections[(k, number)] = Section(file.document, title, number, passages)
@@ -116,16 +107,17 @@ class FileStore:
             return self.passages(k)[i]
         with self.lock:
             if (k, i) not in self._made:
-                number = bisect.bisect_right(file.firsts, i) - 1
+                firsts = self.firsts(k)
+                number = bisect.bisect_right(firsts, i) - 1
                 title, paragraphs = self._section_text(k, number)
-                line, text = paragraphs[i - file.firsts[number]]
+                line, text = paragraphs[i - firsts[number]]
                 self._made[(k, i)] = Passage(
                     id=passage_id(file.document.id, title, text),
                     document=file.document,
                     section=title,
                     text=text,
                     section_no=number,
-                    position=i - file.firsts[number],
+                    position=i - firsts[number],
                     line=line,
                 )
             return self._made[(k, i)]
@@ -136,15 +128,25 @@ class FileStore:
         read = self._texts.get(key)
         if read is None:
             file = self.files[k]
-            assert file.summary.layout is not None
-            at = file.summary.layout[number]
-            end = file.summary.layout[number + 1].offset if number + 1 < file.summary.sections else None
-            lines = decode_text(file.path, file.raw[at.offset : end]).splitlines()
-            events = list(read_body(file.path, lines, 0, at.line))
-            if len(events) != at.passages + 1 or events[0][0] != "section":
+            layout = file.summary.layout
+            assert layout is not None
+            offset, line, passages = layout[number].tolist()
+            end = int(layout[number + 1, 0]) if number + 1 < file.summary.sections else None
+            lines = decode_text(file.path, file.raw[offset:end]).splitlines()
+            events = list(read_body(file.path, lines, 0, line))
+            if len(events) != passages + 1 or events[0][0] != "section":
                 raise RuntimeError(f"{file.path}: section {number + 1} read unlike its summary")
             read = self._texts[key] = (events[0][2], [(line, text) for _, line, text in events[1:]])
         return read
+
+    def firsts(self, k: int) -> list[int]:
+        """Return the number of each section's first passage in file k (a file with a layout)."""
+        found = self._firsts.get(k)
+        if found is None:
+            layout = self.files[k].summary.layout
+            assert layout is not None
+            found = self._firsts[k] = _starts(layout[:, 2].tolist())[:-1]
+        return found
 
     def _parse_whole(self, k: int) -> None:
         file = self.files[k]

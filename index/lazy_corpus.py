@@ -34,7 +34,7 @@ from index.content import (
     load_corpus,
     parse_header,
 )
-from index.file_store import ById, BySection, FileStore, FileSummary, LazySequence, SectionAt
+from index.file_store import ById, BySection, FileStore, FileSummary, LazySequence
 
 logger = logging.getLogger(__name__)
 
@@ -163,24 +163,24 @@ class _Record:
                 rows = layout[start : start + n]
                 start += n
                 offsets = rows[:, 0]
-                if int(rows[:, 2].sum()) != passages or int(rows[:, 2].min()) < 1:
+                if int(rows[:, 2].sum()) != passages or int(rows[:, 1:].min()) < 1:
                     raise ValueError("section sizes do not add up")
                 if bool(np.any(np.diff(offsets) <= 0)) or int(offsets[-1]) >= int(stats[i, 0]):
                     raise ValueError("section offsets out of order")
-                at = tuple(SectionAt(*row) for row in rows.tolist())
+                at = cast(NDArray[np.int64], rows)
             summaries.append(FileSummary(passages, n, at))
         return cls(digests, cast(NDArray[np.int64], stats), int(taken[0]), tuple(summaries))
 
     def to_arrays(self) -> dict[str, NDArray[np.generic]]:
         """Return the arrays the record is kept as."""
-        rows = [[at.offset, at.line, at.passages] for s in self.summaries for at in s.layout or ()]
+        rows = [s.layout for s in self.summaries if s.layout is not None]
         return {
             **{f"digests_{k}": v for k, v in pack_strings(self.digests).items()},
             "stats": self.stats,
             "taken": np.array([self.taken], dtype=np.int64),
             "counts": np.array([[s.passages, s.sections] for s in self.summaries], dtype=np.int64),
             "has_layout": np.array([s.layout is not None for s in self.summaries], dtype=np.bool_),
-            "layout": np.array(rows, dtype=np.int64).reshape(len(rows), 3),
+            "layout": np.concatenate(rows) if rows else np.zeros((0, 3), dtype=np.int64),
         }
 
 
@@ -219,7 +219,7 @@ def _summarise(files: list[Path], raws: list[bytes], digests: list[str]) -> list
 
 def _layout(
     path: Path, raw: bytes, text: str, lines: list[str], sections: list[tuple[int, int]]
-) -> tuple[SectionAt, ...] | None:
+) -> NDArray[np.int64] | None:
     """Return the byte offset of each section's heading, checked, or None where lines cannot be found so."""
     if any(mark in text for mark in _OTHER_BREAKS):
         return None
@@ -232,5 +232,5 @@ def _layout(
         offset = starts[line - 1]
         if decode_text(path, raw[offset : starts[line]]).strip() != lines[line - 1].strip():
             return None
-        out.append(SectionAt(offset, line, passages))
-    return tuple(out)
+        out.append((offset, line, passages))
+    return np.array(out, dtype=np.int64).reshape(len(out), 3)
