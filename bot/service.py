@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Literal
 
 from index.content import Corpus, Document, Passage, Section
 from index.decision import Calibration, load_calibration
+from index.examples import ExampleIndex
 from index.intents import IntentIndex
 from index.lazy_corpus import load_corpus_cached
 from index.pipeline import Answerer, detect_language
@@ -109,6 +110,7 @@ class AnswerService:
         self.progress = progress
         self.calibration = calibration or load_calibration()
         self._intents = IntentIndex(embedder, cache_dir)
+        self._examples = ExampleIndex(embedder, cache_dir)
         self._answerer = self._build(content_dir)
 
     def _build(self, content_dir: Path) -> Answerer:
@@ -121,6 +123,7 @@ class AnswerService:
             params=self.params,
             threshold=self.min_confidence,
             intents=self._intents,
+            examples=self._examples,
             workers=self.workers,
             progress=self.progress,
         )

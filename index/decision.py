@@ -1,7 +1,8 @@
 """Decide whether the best passage answers a question: a small calibrated logistic model.
 
 The coefficients live in `index/data/decision.json`, written by `python -m index.fit`
-from the training questions only; one model for semantic ranking, one for BM25 alone.
+from the training questions only; one model for semantic ranking, one for it when the
+best passage answers training questions too (index.examples), one for BM25 alone.
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ FEATURES: dict[str, Callable[[Evidence], float]] = {
     "intent": lambda e: e.intent,
     "asks_fact": lambda e: 1.0 if e.asks_fact else 0.0,
     "fact_missing": lambda e: 1.0 if e.fact_missing else 0.0,
+    "example_same": lambda e: e.example_same if e.example_same is not None else 0.0,
+    "example_out": lambda e: e.example_out,
 }
 SEMANTIC_FEATURES = (
     "cosine",
@@ -57,7 +60,11 @@ SEMANTIC_FEATURES = (
     "intent",
     "asks_fact",
     "fact_missing",
+    "example_out",
 )
+# For a best passage that training questions are known to be answered by (index.examples):
+# how near the nearest of them is. Passages of new texts have none, and get the model above.
+EXAMPLE_FEATURES = (*SEMANTIC_FEATURES, "example_same")
 LEXICAL_FEATURES = (
     "coverage",
     "unknown",
@@ -144,6 +151,8 @@ class Calibration:
     """The same for Ukrainian and Russian questions, whose coverage comes from translations."""
     semantic: Decision
     lexical: Decision
+    examples: Decision
+    """The semantic model with the nearest training question the best passage answers, when it has one."""
     intent_similarity: float
     """A declined question is small talk or consular when its nearest example is this similar."""
     model: str
@@ -157,6 +166,7 @@ class Calibration:
             "intent_similarity": self.intent_similarity,
             "model": self.model,
             "semantic": self.semantic.to_json(),
+            "examples": self.examples.to_json(),
             "lexical": self.lexical.to_json(),
         }
 
@@ -170,6 +180,7 @@ def load_calibration(path: Path = DATA_FILE) -> Calibration:
             fusion_weight_other=float(data["fusion_weight_other"]),
             semantic=Decision.from_json(data["semantic"]),
             lexical=Decision.from_json(data["lexical"]),
+            examples=Decision.from_json(data["examples"]),
             intent_similarity=float(data["intent_similarity"]),
             model=str(data["model"]),
         )

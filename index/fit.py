@@ -19,10 +19,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from index.content import Corpus, load_corpus
 from index.decision import (
     DATA_FILE,
+    EXAMPLE_FEATURES,
     LEXICAL_FEATURES,
     SEMANTIC_FEATURES,
     Calibration,
@@ -30,9 +32,11 @@ from index.decision import (
     fit_decision,
 )
 from index.dense import DenseIndex
-from index.hybrid import Evidence, HybridIndex, translated_indexes
+from index.examples import EXAMPLES_FILE, ExampleIndex, embeddable
+from index.examples import VECTORS_FILE as EXAMPLE_VECTORS
+from index.hybrid import Evidence, HybridIndex, Ranking, translated_indexes
 from index.intents import OFF_TOPIC, VECTORS_FILE, IntentIndex
-from index.pipeline import detect_language
+from index.pipeline import detect_language, with_examples
 from index.ranking import PassageIndex
 from index.semantic import Embedder, Vectors, load_embedder
 from index.vectors import save_vectors, text_key
@@ -118,6 +122,8 @@ class Observed:
     """The nearest example message's intent."""
     primary: bool = True
     """Ranked as shipped; False for the copy ranked as if the texts had no translation."""
+    ranking: Ranking | None = None
+    """The ranking, for evidence of the training questions near it (which depends on the fold)."""
 
 
 def observe(
@@ -132,8 +138,39 @@ def observe(
         right = bool(
             question.expect and ranking.hits and _norm(question.expect) in _norm(ranking.hits[0].passage.text)
         )
-        out.append(Observed(question, evidence, right, intent.name if intent else None, primary))
+        ranking = replace(ranking, evidence=evidence)
+        out.append(Observed(question, evidence, right, intent.name if intent else None, primary, ranking))
     return out
+
+
+class Bank:
+    """The training questions as examples, each fold's and each question's own left out when judging it."""
+
+    def __init__(self, examples: ExampleIndex) -> None:
+        self.examples = examples
+        self._of_text: dict[str, list[int]] = {}
+        for number, text in enumerate(examples.texts):
+            self._of_text.setdefault(text, []).append(number)
+
+    def allowed(self, left_out: Sequence[Question]) -> NDArray[np.bool_]:
+        """Return which examples may be used: not those of these questions."""
+        mask = np.ones(len(self.examples.texts), dtype=bool)
+        for question in left_out:
+            mask[self._of_text.get(question.q, [])] = False
+        return mask
+
+    def judge(self, observed: Sequence[Observed], allowed: NDArray[np.bool_]) -> list[Observed]:
+        """Return the observations with example evidence from the allowed examples, each without its own."""
+        out = []
+        for o in observed:
+            if o.ranking is None:
+                out.append(o)
+                continue
+            own = allowed.copy()
+            own[self._of_text.get(o.question.q, [])] = False
+            ranking = with_examples(o.ranking, self.examples, own)
+            out.append(replace(o, evidence=ranking.evidence))
+        return out
 
 
 def _group(o: Observed) -> str:
@@ -153,51 +190,92 @@ def figures(observed: Sequence[Observed], answered: Sequence[bool]) -> dict[str,
     }
 
 
-def cross_validate(observed: Sequence[Observed], names: Sequence[str]) -> dict[str, Any]:
+def _known(o: Observed) -> bool:
+    return o.evidence.example_same is not None
+
+
+def _fit_pair(
+    judged: Sequence[Observed], names: Sequence[str], known_names: Sequence[str] | None, threshold: float
+) -> tuple[Decision, Decision | None]:
+    """Fit the model on every observation and, with `known_names`, the one for passages with examples."""
+    model = fit_decision(names, [o.evidence for o in judged], [int(o.right) for o in judged], threshold, L2)
+    if known_names is None:
+        return model, None
+    known = [o for o in judged if _known(o)]
+    other = fit_decision(
+        known_names, [o.evidence for o in known], [int(o.right) for o in known], threshold, L2
+    )
+    return model, other
+
+
+def cross_validate(
+    observed: Sequence[Observed],
+    names: Sequence[str],
+    bank: Bank | None = None,
+    known_names: Sequence[str] | None = None,
+) -> dict[str, Any]:
     """Return the figures of out-of-fold probabilities at several thresholds (the chosen one first).
 
     Both copies of a question (with and without translations) fall in the same fold; the
     figures are those of the texts as shipped, and, apart, as if they had no translation.
+    With a bank of examples, a fold's questions are not among the examples while it is judged,
+    and a question whose best passage answers examples is judged by the model that uses them.
     """
     questions = list(dict.fromkeys(o.question for o in observed))
     fold_of = {q: i % FOLDS for i, q in enumerate(np.random.default_rng(0).permutation(len(questions)))}
     fold_of = {questions[q]: fold for q, fold in fold_of.items()}
     probabilities = np.zeros(len(observed))
     for fold in range(FOLDS):
-        test = [i for i, o in enumerate(observed) if fold_of[o.question] == fold]
-        train = [i for i, o in enumerate(observed) if fold_of[o.question] != fold]
-        model = fit_decision(
-            names, [observed[i].evidence for i in train], [int(observed[i].right) for i in train], 0.5, L2
+        judged = list(observed)
+        if bank is not None:
+            judged = bank.judge(observed, bank.allowed([q for q in questions if fold_of[q] == fold]))
+        model, known_model = _fit_pair(
+            [o for o in judged if fold_of[o.question] != fold], names, known_names, 0.5
         )
-        for i in test:
-            probabilities[i] = model.probability(observed[i].evidence)
+        for i, o in enumerate(judged):
+            if fold_of[o.question] == fold:
+                chosen = known_model if known_model is not None and _known(o) else model
+                probabilities[i] = chosen.probability(o.evidence)
     report: dict[str, Any] = {}
     for label, keep in (("", True), ("without translations, uk/ru: ", False)):
-        chosen = [i for i, o in enumerate(observed) if o.primary == keep and (keep or _group(o) == "other")]
-        subset = [observed[i] for i in chosen]
+        chosen_rows = [
+            i for i, o in enumerate(observed) if o.primary == keep and (keep or _group(o) == "other")
+        ]
+        subset = [observed[i] for i in chosen_rows]
         for threshold in (THRESHOLD, 0.4, 0.5, 0.7):
-            answered = list(probabilities[chosen] >= threshold)
+            answered = list(probabilities[chosen_rows] >= threshold)
             report[f"{label}threshold {threshold:.2f}"] = figures(subset, answered)
     return report
 
 
-def fit_mode(observed: Sequence[Observed], names: Sequence[str]) -> tuple[Decision, dict[str, Any]]:
-    """Cross-validate, then fit on every training question."""
-    cv = cross_validate(observed, names)
-    decision = fit_decision(
-        names, [o.evidence for o in observed], [int(o.right) for o in observed], THRESHOLD, L2
-    )
-    return decision, cv
+def fit_mode(
+    observed: Sequence[Observed],
+    names: Sequence[str],
+    bank: Bank | None = None,
+    known_names: Sequence[str] | None = None,
+) -> tuple[Decision, Decision | None, dict[str, Any]]:
+    """Cross-validate, then fit on every training question (each judged without itself among the examples)."""
+    cv = cross_validate(observed, names, bank, known_names)
+    if bank is not None:
+        observed = bank.judge(observed, bank.allowed([]))
+    model, known_model = _fit_pair(observed, names, known_names, THRESHOLD)
+    return model, known_model, cv
 
 
-def fit_intent_threshold(observed: Sequence[Observed], decision: Decision) -> float:
-    """Choose the similarity above which a declined message is small talk or consular."""
+def fit_intent_threshold(
+    observed: Sequence[Observed], decision: Decision, known: Decision | None = None
+) -> float:
+    """Choose the similarity above which a declined message is small talk or consular.
+
+    `known` decides for a best passage with examples, as the answering pipeline does.
+    """
     best = (-1.0, 0.9)
     for threshold in INTENT_THRESHOLDS:
         good = 0
         for o in observed:
             name = o.intent
-            declined = decision.probability(o.evidence) < decision.threshold
+            model = known if known is not None and _known(o) else decision
+            declined = model.probability(o.evidence) < model.threshold
             detected = declined and o.evidence.intent >= threshold
             kind = o.question.kind
             if kind == "small_talk":
@@ -211,16 +289,45 @@ def fit_intent_threshold(observed: Sequence[Observed], decision: Decision) -> fl
     return best[1]
 
 
-def fit(content_dir: Path, train: Sequence[Path]) -> tuple[Calibration, dict[str, Any]]:
+def write_examples(questions: Sequence[Question], corpus: Corpus, path: Path) -> int:
+    """Write the training questions with the id of the passage that answers each (null: out of scope)."""
+    items = []
+    for question in questions:
+        passage = None
+        if question.expect:
+            wanted = _norm(question.expect)
+            passage = next((p.id for p in corpus.passages if wanted in _norm(p.text)), None)
+            if passage is None:
+                continue  # its answer is not in these texts
+        items.append({"q": question.q, "passage": passage})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(items, ensure_ascii=False, indent=0) + "\n", encoding="utf-8")
+    return len(items)
+
+
+def write_example_vectors(embedder: Embedder, path: Path = EXAMPLE_VECTORS) -> None:
+    """Write the vectors of the examples, shipped in index/data/."""
+    index = ExampleIndex(embedder)
+    assert index.vectors is not None
+    keys = [text_key(embeddable(t), query=True) for t in index.texts]
+    unique = dict(zip(keys, index.vectors, strict=True))
+    save_vectors(path, embedder.signature, list(unique), np.stack(list(unique.values())))
+    path.chmod(0o644)
+
+
+def fit(
+    content_dir: Path, train: Sequence[Path], examples_file: Path = EXAMPLES_FILE
+) -> tuple[Calibration, dict[str, Any]]:
     """Fit everything; return the calibration and the figures to report."""
     corpus: Corpus = load_corpus(content_dir)
     questions = read_questions(train)
     embedder = MemoEmbedder(load_embedder())
+    written = write_examples(questions, corpus, examples_file)
     lexical = PassageIndex(corpus)
     dense = DenseIndex(corpus, embedder, content_dir)
     intents = IntentIndex(embedder)
     translated = translated_indexes(corpus)
-    report: dict[str, Any] = {"questions": len(questions)}
+    report: dict[str, Any] = {"questions": len(questions), "examples": written}
 
     # Each weight is chosen on its own questions: English, and Ukrainian or Russian.
     top1: dict[str, dict[float, float]] = {"en": {}, "other": {}}
@@ -243,16 +350,22 @@ def fit(content_dir: Path, train: Sequence[Path]) -> tuple[Calibration, dict[str
     observed += observe(
         HybridIndex(lexical, untranslated, weight, (), weight_other), intents, bare, primary=False
     )
-    semantic, report["semantic_cv"] = fit_mode(observed, SEMANTIC_FEATURES)
-    intent_similarity = fit_intent_threshold(observed, semantic)
+    bank = Bank(ExampleIndex(embedder, examples=examples_file))
+    semantic, known, report["semantic_cv"] = fit_mode(observed, SEMANTIC_FEATURES, bank, EXAMPLE_FEATURES)
+    assert known is not None
+    # As for texts no training question is about: the model without the nearest example.
+    report["semantic_cv_no_examples"] = cross_validate(observed, SEMANTIC_FEATURES, bank)
+    judged = bank.judge(observed, bank.allowed([]))
+    report["with_examples"] = sum(map(_known, judged))
+    intent_similarity = fit_intent_threshold(judged, semantic, known)
 
     lexical_observed = observe(
         HybridIndex(lexical, None, translated=translated), IntentIndex(None), questions
     )
     lexical_observed += observe(HybridIndex(lexical, None), IntentIndex(None), bare, primary=False)
-    lexical_decision, report["lexical_cv"] = fit_mode(lexical_observed, LEXICAL_FEATURES)
+    lexical_decision, _, report["lexical_cv"] = fit_mode(lexical_observed, LEXICAL_FEATURES)
     calibration = Calibration(
-        weight, weight_other, semantic, lexical_decision, intent_similarity, embedder.signature
+        weight, weight_other, semantic, lexical_decision, known, intent_similarity, embedder.signature
     )
     report["intent_similarity"] = intent_similarity
     return calibration, report
@@ -278,6 +391,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     calibration, report = fit(args.content, args.train)
     write_intent_vectors(load_embedder())
+    write_example_vectors(load_embedder())
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(calibration.to_json(), indent=1) + "\n", encoding="utf-8")
     json.dump(report, sys.stdout, indent=1)

@@ -54,6 +54,11 @@ class Evidence:
     """The question asks how many, when or who."""
     fact_missing: bool = False
     """It does, and the passage's sentence nearest the question has no number, date or name."""
+    example_same: float | None = None
+    """Similarity to the nearest training question this passage answers (index.examples); None: none is
+    known (a passage of new texts, or one edited since the training questions were written)."""
+    example_out: float = 0.0
+    """Similarity to the nearest training question the texts do not answer."""
 
 
 @dataclass(frozen=True, slots=True)

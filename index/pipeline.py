@@ -7,10 +7,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+from numpy.typing import NDArray
+
 from index.analysis import ENGLISH_STOP_WORDS
 from index.content import Corpus
 from index.decision import Calibration, Decision
-from index.hybrid import HybridIndex, Ranking, translated_indexes
+from index.examples import ExampleIndex
+from index.hybrid import Evidence, HybridIndex, Ranking, translated_indexes
 from index.intents import OFF_TOPIC, Intent, IntentIndex
 from index.language import guess_language
 from index.ranking import PassageIndex, RankingParams
@@ -58,6 +62,7 @@ class Answerer:
         params: RankingParams | None = None,
         threshold: float | None = None,
         intents: IntentIndex | None = None,
+        examples: ExampleIndex | None = None,
         workers: int | None = None,
         progress: Progress | None = None,
     ) -> None:
@@ -81,6 +86,7 @@ class Answerer:
             lexical, dense, calibration.fusion_weight, translated, calibration.fusion_weight_other
         )
         self.intents = intents if intents is not None else IntentIndex(embedder, cache_dir)
+        self.examples = examples if examples is not None else ExampleIndex(embedder, cache_dir)
         self.calibration = calibration
         if embedder is not None and embedder.signature != calibration.model:
             logger.warning(
@@ -89,9 +95,18 @@ class Answerer:
                 embedder.signature,
             )
         decision = calibration.semantic if dense is not None else calibration.lexical
+        with_known = calibration.examples if dense is not None else calibration.lexical
         if threshold is not None:
             decision = replace(decision, threshold=threshold)
+            with_known = replace(with_known, threshold=threshold)
         self.decision: Decision = decision
+        self.decision_with_examples: Decision = with_known
+
+    def decide(self, evidence: Evidence) -> tuple[float, bool]:
+        """Return the probability that the passage answers and whether it clears the bar."""
+        decision = self.decision_with_examples if evidence.example_same is not None else self.decision
+        probability = decision.probability(evidence)
+        return probability, probability >= decision.threshold
 
     @property
     def corpus(self) -> Corpus:
@@ -111,15 +126,15 @@ class Answerer:
         if intent is not None:
             evidence = replace(ranking.evidence, intent=intent.similarity)
             ranking = replace(ranking, evidence=evidence)
-        probability = self.decision.probability(ranking.evidence) if ranking.hits else 0.0
-        answered = bool(ranking.hits) and probability >= self.decision.threshold
+        ranking = with_examples(ranking, self.examples)
+        probability, answered = self.decide(ranking.evidence) if ranking.hits else (0.0, False)
         offered = 0
         if answered:
             # "Another answer" offers only passages that would clear the bar on their own.
             offered = 1
             for evidence in ranking.each[1:]:
                 alone = replace(evidence, intent=ranking.evidence.intent)
-                if self.decision.probability(alone) < self.decision.threshold:
+                if not self.decide(alone)[1]:
                     break
                 offered += 1
         # Off-topic examples are only evidence: such a message gets the usual decline.
@@ -129,6 +144,21 @@ class Answerer:
         if exact or (not answered and similar):
             return Verdict(language, ranking, probability, False, named)
         return Verdict(language, ranking, probability, answered, None, offered)
+
+
+def with_examples(
+    ranking: Ranking, examples: ExampleIndex, allowed: NDArray[np.bool_] | None = None
+) -> Ranking:
+    """Return the ranking with each hit's evidence of the training questions near the question."""
+    similarities = examples.similarities(ranking.query_vector)
+    if similarities is None or not ranking.hits:
+        return ranking
+    each = []
+    for hit, evidence in zip(ranking.hits, ranking.each, strict=True):
+        same, out = examples.evidence(similarities, hit.passage.id, allowed)
+        each.append(replace(evidence, example_same=same, example_out=out))
+    best = replace(ranking.evidence, example_same=each[0].example_same, example_out=each[0].example_out)
+    return replace(ranking, evidence=best, each=tuple(each))
 
 
 def _dense_index(

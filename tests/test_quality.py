@@ -20,6 +20,7 @@ import pytest
 
 from bot.service import AnswerService
 from bot.wiring import build_service
+from index.examples import EXAMPLES_FILE, ExampleIndex
 from index.language import script_of
 from tests.conftest import make_settings
 
@@ -123,6 +124,18 @@ def test_print_every_figure(service: AnswerService, lexical: AnswerService, tmp_
         for name in ("dev uk/ru", "held-out uk/ru"):
             figures = evaluate(untranslated, load(SETS[name]))
             lines.append(figures.line(f"  SEMANTIC={mode}: {name}"))
+    # As for texts no training question is about: no passage is known to answer an example
+    # (the out-of-scope examples still count).
+    unknown = tmp_path / "examples.json"
+    items = json.loads(EXAMPLES_FILE.read_text(encoding="utf-8"))
+    unknown.write_text(json.dumps([{**i, "passage": i["passage"] and "p-unknown"} for i in items]))
+    lines.append("With no passage known to answer a training question (as for new texts):")
+    service._answerer.examples = ExampleIndex(service.embedder, examples=unknown)
+    try:
+        for name, file in SETS.items():
+            lines.append(evaluate(service, load(file)).line(f"  semantic: {name}"))
+    finally:
+        service._answerer.examples = ExampleIndex(service.embedder)
     print("\n" + "\n".join(lines))
     assert len(lines) >= 8
 
@@ -135,27 +148,28 @@ def test_development_questions_meet_the_floors(service: AnswerService) -> None:
 
 
 # The targets (held-out answered-and-right >= 0.88 English, >= 0.80 uk/ru; declined
-# >= 0.85) are not all met: the floors below sit a little under what the shipped calibration
-# measures, to catch regressions. The README gives the figures and the trade-off.
+# >= 0.85) are not all met (0.852 and 0.766 answered and right): the floors below sit a little
+# under what the shipped calibration measures, to catch regressions. The README gives the
+# figures and the trade-off.
 
 
 def test_english_held_out_questions(service: AnswerService) -> None:
     figures = evaluate(service, load("questions-heldout.jsonl"))
     assert figures.in_scope >= 50
     assert figures.top1 >= 0.88
-    assert figures.answered_right >= 0.74
+    assert figures.answered_right >= 0.80
     assert figures.declined >= 0.88
 
 
 def test_ukrainian_and_russian_questions(service: AnswerService) -> None:
     dev = evaluate(service, load("questions-dev-uk-ru.jsonl"))
     assert dev.top1 >= 0.90
-    assert dev.answered_right >= 0.82
+    assert dev.answered_right >= 0.86
     assert dev.declined >= 0.90
     held_out = evaluate(service, load("questions-heldout-uk-ru.jsonl"))
     assert held_out.in_scope >= 60
     assert held_out.top1 >= 0.85
-    assert held_out.answered_right >= 0.58
+    assert held_out.answered_right >= 0.70
     assert held_out.declined >= 0.85
 
 

@@ -1,0 +1,86 @@
+"""The training questions as evidence: how near a question is to ones the best passage answers.
+
+`python -m index.fit` writes `data/examples.json` from the training questions (each
+with the id of the passage that answers it, or none when the texts do not) and
+their vectors, `data/examples.npz`. A question very like training questions that a
+passage answers is likely answered by it; one very like an out-of-scope training
+question likely is not. Measured by 5-fold cross-validation on the training
+questions (each fold's questions left out of the examples): answered and right
+0.670 -> 0.717, declined 0.829 -> 0.840. An example whose passage is no longer in
+the texts simply matches nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from numpy.typing import NDArray
+
+from index.analysis import ENGLISH_STOP_WORDS
+from index.language import guess_language, question_script, to_cyrillic
+
+if TYPE_CHECKING:
+    from index.semantic import Embedder
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+EXAMPLES_FILE = DATA_DIR / "examples.json"
+VECTORS_FILE = DATA_DIR / "examples.npz"
+FAR = 0.5
+"""The similarity reported when no out-of-scope example is left: farther than any real pair."""
+
+
+def embeddable(question: str) -> str:
+    """Return the text embedded for a question: Russian or Ukrainian in Latin letters read in Cyrillic."""
+    language = guess_language(question, ENGLISH_STOP_WORDS)
+    if question_script(question) == "latin" and language in ("uk", "ru"):
+        return to_cyrillic(question, language)
+    return question
+
+
+class ExampleIndex:
+    """Training questions with the passage that answers each (None: out of scope), embedded."""
+
+    def __init__(
+        self, embedder: Embedder | None = None, cache_dir: Path | None = None, examples: Path = EXAMPLES_FILE
+    ) -> None:
+        data = json.loads(examples.read_text(encoding="utf-8")) if examples.is_file() else []
+        self.texts: list[str] = [str(item["q"]) for item in data]
+        self.passages: list[str | None] = [item["passage"] for item in data]
+        self.vectors: NDArray[np.float32] | None = None
+        if embedder is not None and self.texts:
+            from index.vectors import embed_texts  # only with a model
+
+            cache = cache_dir / "example-vectors.npz" if cache_dir is not None else None
+            texts = [embeddable(text) for text in self.texts]
+            self.vectors, _ = embed_texts(texts, embedder, [VECTORS_FILE], cache, queries=True)
+        self._out = np.array([p is None for p in self.passages], dtype=bool)
+        self._of: dict[str, NDArray[np.bool_]] = {}
+        for number, passage in enumerate(self.passages):
+            if passage is not None:
+                self._of.setdefault(passage, np.zeros(len(self.passages), dtype=bool))[number] = True
+
+    def similarities(self, vector: NDArray[np.float32] | None) -> NDArray[np.float32] | None:
+        """Return the cosine of a question vector with every example, or None without vectors."""
+        if vector is None or self.vectors is None:
+            return None
+        similarities: NDArray[np.float32] = self.vectors @ vector
+        return similarities
+
+    def evidence(
+        self, similarities: NDArray[np.float32], passage_id: str, allowed: NDArray[np.bool_] | None = None
+    ) -> tuple[float | None, float]:
+        """Return the nearest example the passage answers (None if none) and the nearest out-of-scope one.
+
+        `allowed` leaves examples out (the fitting script leaves out the question itself).
+        """
+        same = self._of.get(passage_id)
+        out = self._out
+        if allowed is not None:
+            same = same & allowed if same is not None else None
+            out = out & allowed
+        nearest_same = float(similarities[same].max()) if same is not None and same.any() else None
+        nearest_out = float(similarities[out].max()) if out.any() else FAR
+        return nearest_same, nearest_out
