@@ -7,6 +7,7 @@ import logging
 import os
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Callable, Sequence
 from contextlib import suppress
 from pathlib import Path
@@ -27,7 +28,19 @@ log = logging.getLogger(__name__)
 # The arrays of a stored engine.
 _DATA_KEYS = ("n_docs", "idf", "indptr", "docs", "weights", "term_chars", "term_ends")
 # Reading a damaged or foreign file can fail in any of these ways.
-_UNREADABLE = (OSError, EOFError, ValueError, KeyError, TypeError, MemoryError, zipfile.BadZipFile)
+_UNREADABLE = (
+    OSError,
+    EOFError,
+    ValueError,
+    KeyError,
+    TypeError,
+    AttributeError,  # a member that is not an array
+    MemoryError,
+    RuntimeError,  # zipfile: a member marked encrypted
+    NotImplementedError,  # zipfile: an unknown compression method
+    zlib.error,
+    zipfile.BadZipFile,
+)
 
 
 def fingerprint(*parts: object) -> str:

@@ -338,15 +338,22 @@ def parse_body(
     return sections
 
 
-def layout_body(path: Path, lines: list[str], body_start: int) -> list[tuple[int, int]]:
+def layout_body(path: Path, lines: list[str], body_start: int, document_id: str) -> list[tuple[int, int]]:
     """Return the heading's line number and the number of passages of each section, as parse_body reads them.
 
-    Raises the same ContentError as parse_body, but for a passage repeated in a section.
+    Raises the ContentError parse_body would, a repeated passage included.
     """
     layout: list[tuple[int, int]] = []
-    for kind, line, _ in read_body(path, lines, body_start):
+    title = ""
+    first_line: dict[tuple[str, str], int] = {}
+    for kind, line, text in read_body(path, lines, body_start):
         if kind == "section":
+            title = text
             layout.append((line, 0))
-        else:
-            layout[-1] = (layout[-1][0], layout[-1][1] + 1)
+            continue
+        first = first_line.setdefault((title, text), line)
+        if first != line:
+            pid = passage_id(document_id, title, text)
+            raise ContentError(path, line, f"duplicate passage id {pid} (same text as {path}:{first})")
+        layout[-1] = (layout[-1][0], layout[-1][1] + 1)
     return layout

@@ -191,9 +191,6 @@ class FileStore:
             else:
                 texts.append(value)
                 sections.append(len(titles) - 1)
-        # A passage id hashes the document, the section title and the text: a repeat is an error.
-        if len({(titles[s], t) for s, t in zip(sections, texts, strict=True)}) != len(texts):
-            self._parse_whole(k)  # which names the repeated passage
         if len(texts) != file.summary.passages or len(titles) != file.summary.sections:
             raise RuntimeError(f"{file.path} parsed unlike the cached summary of the same bytes")
         return DocumentTexts(texts, sections, titles)

@@ -53,7 +53,7 @@ def load_corpus_cached(directory: Path, cache_dir: Path | None) -> Corpus:
     files = sorted(p for p in directory.glob("*.md") if p.is_file())
     if not files:
         return load_corpus(directory)  # which says the folder has no content files
-    key = fingerprint("corpus-summary-v3", str(directory.resolve()), [p.name for p in files])
+    key = fingerprint("corpus-summary-v4", str(directory.resolve()), [p.name for p in files])
     path = cache_dir / SUMMARY_NAME
     record = _Record.load(path, key, len(files))
     taken = time.time_ns()
@@ -204,13 +204,13 @@ def _summarise(files: list[Path], raws: list[bytes], digests: list[str]) -> list
         document, id_line, body_start = parse_header(path, lines, digest)
         if document.translation_of:
             return None
+        sections = layout_body(path, lines, body_start, document.id)  # load_corpus reads the body first
         if document.id in seen:
             first, first_line = seen[document.id]
             raise ContentError(
                 path, id_line, f"duplicate document id {document.id!r} (also in {first}:{first_line})"
             )
         seen[document.id] = (path, id_line)
-        sections = layout_body(path, lines, body_start)
         summaries.append(
             FileSummary(sum(n for _, n in sections), len(sections), _layout(path, raw, text, lines, sections))
         )

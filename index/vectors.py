@@ -13,6 +13,7 @@ import logging
 import queue
 import time
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -31,7 +32,19 @@ BATCH = 16
 
 log = logging.getLogger(__name__)
 
-_UNREADABLE = (OSError, EOFError, ValueError, KeyError, TypeError, MemoryError, zipfile.BadZipFile)
+_UNREADABLE = (
+    OSError,
+    EOFError,
+    ValueError,
+    KeyError,
+    TypeError,
+    AttributeError,  # a member that is not an array
+    MemoryError,
+    RuntimeError,  # zipfile: a member marked encrypted
+    NotImplementedError,  # zipfile: an unknown compression method
+    zlib.error,
+    zipfile.BadZipFile,
+)
 
 
 def text_key(text: str, query: bool = False) -> bytes:

@@ -273,3 +273,13 @@ def test_a_cached_start_analyses_nothing_and_damage_rebuilds(tmp_path: Path) -> 
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
     again = PassageIndex(load_corpus(CONTENT), cache_dir=tmp_path)
     assert not again.loaded and again.search("humanitarain aid", 5) == built.search("humanitarain aid", 5)
+
+
+@pytest.mark.parametrize(("offset", "bit"), [(8, 0x01), (10, 0x01), (10, 0x08)])
+def test_a_flipped_bit_in_a_zip_header_rebuilds(tmp_path: Path, offset: int, bit: int) -> None:
+    def flip(path: Path) -> None:
+        raw = bytearray(path.read_bytes())
+        raw[raw.rindex(b"PK\x01\x02") + offset] ^= bit  # the last member's flags or compression method
+        path.write_bytes(bytes(raw))
+
+    rebuilt_after(flip, tmp_path)

@@ -206,6 +206,8 @@ def test_a_first_build_in_worker_processes_parses_nothing_here_and_equals_a_full
 
 BROKEN = [
     ("## Q?\n\nSame.\n\nSame.\n", "duplicate passage id"),
+    ("## Q?\n\nSame.\n\n## R?\n\nOther.\n\n## Q?\n\nSame.\n", "duplicate passage id"),
+    ("## Q?\n\nSame.\n\nSame.\n\n## R?\n\n## S?\n\nText.\n", "duplicate passage id"),
     ("Before any section.\n\n## Q?\n\nText.\n", "passage outside any section"),
     ("## Q?\n\n## R?\n\nText.\n", "section has no passages under it"),
     ("## Q?\n\nText.\n\n# Title\n", "sections are '## ' headings"),
@@ -253,3 +255,16 @@ def test_reading_a_passage_makes_its_record_alone_and_gives_the_full_loaders_rec
         assert lazy.section_of(lazy.passages[i]) == eager.section_of(passage)
     lazy = load_corpus_cached(folder, cache)
     assert list(lazy.passages) == list(eager.passages) and list(lazy.sections) == list(eager.sections)
+
+
+def test_a_repeated_document_id_in_a_broken_file_is_reported_as_the_full_loader_does(tmp_path: Path) -> None:
+    folder = tmp_path / "content"
+    folder.mkdir()
+    header = "---\nid: same\ntitle: T\nspeaker: S\ndate: 2024-01-01\nlanguage: en\n---\n"
+    (folder / "a.md").write_text(header + "## Q?\n\nText.\n", encoding="utf-8")
+    (folder / "b.md").write_text(header + "Outside.\n\n## Q?\n\nText.\n", encoding="utf-8")
+    with pytest.raises(ContentError) as full:
+        load_corpus(folder)
+    with pytest.raises(ContentError) as lazy:
+        load_corpus_cached(folder, tmp_path / "cache")
+    assert str(lazy.value) == str(full.value) and "outside any section" in str(full.value)
