@@ -110,7 +110,7 @@ class AnswerService:
         self.progress = progress
         self.calibration = calibration or load_calibration()
         self._intents = IntentIndex(embedder, cache_dir)
-        self._examples = ExampleIndex(embedder, cache_dir)
+        self._examples = ExampleIndex.for_model(embedder, cache_dir)
         self._answerer = self._build(content_dir)
 
     def _build(self, content_dir: Path) -> Answerer:

@@ -44,9 +44,13 @@ class ExampleIndex:
     """Training questions with the passage that answers each (None: out of scope), embedded."""
 
     def __init__(
-        self, embedder: Embedder | None = None, cache_dir: Path | None = None, examples: Path = EXAMPLES_FILE
+        self,
+        embedder: Embedder | None = None,
+        cache_dir: Path | None = None,
+        examples: Path | None = EXAMPLES_FILE,
     ) -> None:
-        data = json.loads(examples.read_text(encoding="utf-8")) if examples.is_file() else []
+        """Read the examples (none with `examples=None`) and, with a model, their vectors."""
+        data = json.loads(examples.read_text(encoding="utf-8")) if examples and examples.is_file() else []
         self.texts: list[str] = [str(item["q"]) for item in data]
         self.passages: list[str | None] = [item["passage"] for item in data]
         self.vectors: NDArray[np.float32] | None = None
@@ -61,6 +65,11 @@ class ExampleIndex:
         for number, passage in enumerate(self.passages):
             if passage is not None:
                 self._of.setdefault(passage, np.zeros(len(self.passages), dtype=bool))[number] = True
+
+    @classmethod
+    def for_model(cls, embedder: Embedder | None, cache_dir: Path | None = None) -> ExampleIndex:
+        """Return the shipped examples with a model; without one (BM25 only) none, and nothing read."""
+        return cls(embedder, cache_dir) if embedder is not None else cls(None, examples=None)
 
     def similarities(self, vector: NDArray[np.float32] | None) -> NDArray[np.float32] | None:
         """Return the cosine of a question vector with every example, or None without vectors."""

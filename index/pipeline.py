@@ -86,7 +86,7 @@ class Answerer:
             lexical, dense, calibration.fusion_weight, translated, calibration.fusion_weight_other
         )
         self.intents = intents if intents is not None else IntentIndex(embedder, cache_dir)
-        self.examples = examples if examples is not None else ExampleIndex(embedder, cache_dir)
+        self.examples = examples if examples is not None else ExampleIndex.for_model(embedder, cache_dir)
         self.calibration = calibration
         if embedder is not None and embedder.signature != calibration.model:
             logger.warning(
