@@ -10,7 +10,7 @@ from tests.fake_telegram import user
 
 OLENA = user(501234567, "Olena", "Petrenko", "olena_p")
 # Two passages answer this question on their own: its answer offers "Another answer".
-SEVERAL = "What are international medical partnerships about?"
+SEVERAL = "What medical cooperation is there between Ukraine and Kazakhstan?"
 EXPIRED = "This button has expired. Please ask again."
 
 FORGED = [

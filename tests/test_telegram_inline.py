@@ -15,7 +15,7 @@ TARAS = user(502345678, "Тарас", username="taras_sh", lang="uk")
 
 async def test_inline_question_lists_the_top_passages(tg: RunningBot) -> None:
     fake = tg.fake
-    query = fake.inline(OLENA, "What are international medical partnerships about?")
+    query = fake.inline(OLENA, "What medical cooperation is there between Ukraine and Kazakhstan?")
     answer = await fake.answered(query)
     results = answer.params["results"]
     assert 2 <= len(results) <= 5 and answer.params["is_personal"] is True
@@ -23,7 +23,7 @@ async def test_inline_question_lists_the_top_passages(tg: RunningBot) -> None:
     first = results[0]
     assert first["title"].startswith("During the visit of the delegation of the Ministry")
     message = first["input_message_content"]["message_text"]
-    assert "<b>international</b> <b>medical</b> <b>partnerships</b>" in message
+    assert "<b>medical</b>" in message
     assert "Source:" in parse_html(message)
     # Each result is one passage on its own: no "Answer n of m", no buttons.
     assert all("Answer " not in parse_html(r["input_message_content"]["message_text"]) for r in results)
@@ -31,7 +31,11 @@ async def test_inline_question_lists_the_top_passages(tg: RunningBot) -> None:
 
 
 @pytest.mark.parametrize(
-    "question", ["What are international medical partnerships about?", "What are the Yurts of Invincibility?"]
+    "question",
+    [
+        "What medical cooperation is there between Ukraine and Kazakhstan?",
+        "What are the Yurts of Invincibility?",
+    ],
 )
 async def test_inline_lists_only_the_passages_offered_as_answers(
     tg: RunningBot, service: AnswerService, question: str
