@@ -148,7 +148,7 @@ def test_development_questions_meet_the_floors(service: AnswerService) -> None:
 
 
 # The targets (held-out answered-and-right >= 0.88 English, >= 0.80 uk/ru; declined
-# >= 0.85) are not all met (0.852 and 0.766 answered and right): the floors below sit a little
+# >= 0.85) are not all met (0.815 and 0.797 answered and right): the floors below sit a little
 # under what the shipped calibration measures, to catch regressions. The README gives the
 # figures and the trade-off.
 
@@ -157,19 +157,19 @@ def test_english_held_out_questions(service: AnswerService) -> None:
     figures = evaluate(service, load("questions-heldout.jsonl"))
     assert figures.in_scope >= 50
     assert figures.top1 >= 0.88
-    assert figures.answered_right >= 0.80
+    assert figures.answered_right >= 0.77
     assert figures.declined >= 0.88
 
 
 def test_ukrainian_and_russian_questions(service: AnswerService) -> None:
     dev = evaluate(service, load("questions-dev-uk-ru.jsonl"))
     assert dev.top1 >= 0.90
-    assert dev.answered_right >= 0.86
+    assert dev.answered_right >= 0.85
     assert dev.declined >= 0.90
     held_out = evaluate(service, load("questions-heldout-uk-ru.jsonl"))
     assert held_out.in_scope >= 60
     assert held_out.top1 >= 0.85
-    assert held_out.answered_right >= 0.70
+    assert held_out.answered_right >= 0.75
     assert held_out.declined >= 0.85
 
 
