@@ -27,8 +27,8 @@ log = logging.getLogger(__name__)
 
 # The arrays of a stored engine.
 _DATA_KEYS = ("n_docs", "idf", "indptr", "docs", "weights", "term_chars", "term_ends")
-# Reading a damaged or foreign file can fail in any of these ways.
-_UNREADABLE = (
+# Reading a damaged or foreign .npz file can fail in any of these ways.
+UNREADABLE = (
     OSError,
     EOFError,
     ValueError,
@@ -139,7 +139,7 @@ def load(path: Path, params: BM25Params, fingerprint: str) -> FastBM25 | None:
         postings = _from_arrays(arrays)
         postings.validate()
         return FastBM25.from_postings(postings, params)
-    except _UNREADABLE as exc:
+    except UNREADABLE as exc:
         log.warning("BM25 index cache %s is unusable (%s); rebuilding", path, exc)
         return None
 
@@ -204,7 +204,7 @@ def load_stamped(path: Path, fingerprint: str) -> dict[str, NDArray[np.generic]]
                 return None
             arrays = {key: stored[key] for key in stored.files if key not in ("format", "stamp")}
         return arrays
-    except _UNREADABLE as exc:
+    except UNREADABLE as exc:
         log.warning("index cache %s is unusable (%s); rebuilding", path, exc)
         return None
 

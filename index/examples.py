@@ -13,6 +13,8 @@ the texts simply matches nothing.
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,6 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from index.analysis import ENGLISH_STOP_WORDS
+from index.content import Corpus
 from index.language import guess_language, question_script, to_cyrillic
 
 if TYPE_CHECKING:
@@ -93,3 +96,40 @@ class ExampleIndex:
         nearest_same = float(similarities[same].max()) if same is not None and same.any() else None
         nearest_out = float(similarities[out].max()) if out.any() else FAR
         return nearest_same, nearest_out
+
+
+def write_examples(
+    questions: Iterable[tuple[str, str | None]], corpus: Corpus, path: Path = EXAMPLES_FILE
+) -> int:
+    """Write training questions with the id of the passage holding each one's expected phrase (null: none).
+
+    A question whose phrase no passage holds is left out: its answer is not in these texts.
+    """
+    items = []
+    for question, expect in questions:
+        passage = None
+        if expect:
+            wanted = _norm(expect)
+            passage = next((p.id for p in corpus.passages if wanted in _norm(p.text)), None)
+            if passage is None:
+                continue
+        items.append({"q": question, "passage": passage})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(items, ensure_ascii=False, indent=0) + "\n", encoding="utf-8")
+    return len(items)
+
+
+def write_example_vectors(embedder: Embedder, path: Path = VECTORS_FILE) -> None:
+    """Write the vectors of the shipped examples, shipped beside them."""
+    from index.vectors import save_vectors, text_key
+
+    index = ExampleIndex(embedder)
+    assert index.vectors is not None
+    keys = [text_key(embeddable(t), query=True) for t in index.texts]
+    unique = dict(zip(keys, index.vectors, strict=True))
+    save_vectors(path, embedder.signature, list(unique), np.stack(list(unique.values())))
+    path.chmod(0o644)
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\s+", " ", text).casefold()

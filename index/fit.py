@@ -32,8 +32,7 @@ from index.decision import (
     fit_decision,
 )
 from index.dense import DenseIndex
-from index.examples import EXAMPLES_FILE, ExampleIndex, embeddable
-from index.examples import VECTORS_FILE as EXAMPLE_VECTORS
+from index.examples import EXAMPLES_FILE, ExampleIndex, write_example_vectors, write_examples
 from index.hybrid import Evidence, HybridIndex, Ranking, translated_indexes
 from index.intents import OFF_TOPIC, VECTORS_FILE, IntentIndex
 from index.pipeline import detect_language, with_examples
@@ -289,32 +288,6 @@ def fit_intent_threshold(
     return best[1]
 
 
-def write_examples(questions: Sequence[Question], corpus: Corpus, path: Path) -> int:
-    """Write the training questions with the id of the passage that answers each (null: out of scope)."""
-    items = []
-    for question in questions:
-        passage = None
-        if question.expect:
-            wanted = _norm(question.expect)
-            passage = next((p.id for p in corpus.passages if wanted in _norm(p.text)), None)
-            if passage is None:
-                continue  # its answer is not in these texts
-        items.append({"q": question.q, "passage": passage})
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(items, ensure_ascii=False, indent=0) + "\n", encoding="utf-8")
-    return len(items)
-
-
-def write_example_vectors(embedder: Embedder, path: Path = EXAMPLE_VECTORS) -> None:
-    """Write the vectors of the examples, shipped in index/data/."""
-    index = ExampleIndex(embedder)
-    assert index.vectors is not None
-    keys = [text_key(embeddable(t), query=True) for t in index.texts]
-    unique = dict(zip(keys, index.vectors, strict=True))
-    save_vectors(path, embedder.signature, list(unique), np.stack(list(unique.values())))
-    path.chmod(0o644)
-
-
 def fit(
     content_dir: Path, train: Sequence[Path], examples_file: Path = EXAMPLES_FILE
 ) -> tuple[Calibration, dict[str, Any]]:
@@ -322,7 +295,7 @@ def fit(
     corpus: Corpus = load_corpus(content_dir)
     questions = read_questions(train)
     embedder = MemoEmbedder(load_embedder())
-    written = write_examples(questions, corpus, examples_file)
+    written = write_examples([(q.q, q.expect) for q in questions], corpus, examples_file)
     lexical = PassageIndex(corpus)
     dense = DenseIndex(corpus, embedder, content_dir)
     intents = IntentIndex(embedder)

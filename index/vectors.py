@@ -12,8 +12,6 @@ import hashlib
 import logging
 import queue
 import time
-import zipfile
-import zlib
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -21,7 +19,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from index.cache import save_arrays
+from index.cache import UNREADABLE, save_arrays
 from index.semantic import Embedder, Vectors
 
 FORMAT_VERSION = 1
@@ -31,20 +29,6 @@ CACHE_NAME = "vectors.npz"
 BATCH = 16
 
 log = logging.getLogger(__name__)
-
-_UNREADABLE = (
-    OSError,
-    EOFError,
-    ValueError,
-    KeyError,
-    TypeError,
-    AttributeError,  # a member that is not an array
-    MemoryError,
-    RuntimeError,  # zipfile: a member marked encrypted
-    NotImplementedError,  # zipfile: an unknown compression method
-    zlib.error,
-    zipfile.BadZipFile,
-)
 
 
 def text_key(text: str, query: bool = False) -> bytes:
@@ -75,7 +59,7 @@ def load_vectors(path: Path, signature: str, dim: int) -> dict[bytes, NDArray[np
         if not np.all(np.isfinite(vectors)):
             raise ValueError("vectors not finite")
         return {bytes(key): vector for key, vector in zip(keys, vectors, strict=True)}
-    except _UNREADABLE as exc:
+    except UNREADABLE as exc:
         log.warning("vector file %s is unusable (%s); ignoring it", path, exc)
         return {}
 
