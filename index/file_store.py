@@ -1,9 +1,10 @@
-"""The files of a content folder held as bytes, their sections parsed into records on first need.
+"""The files of a content folder held as bytes; a passage's record is made when it is first read.
 
 A file's summary (index.lazy_corpus) gives where each section starts in its bytes,
-so reading one passage parses its section alone (about ten passages), not its
-whole file. Files whose lines a byte offset cannot name (rare line separators)
-are parsed whole. Parsing a slice gives the same records as parsing the file.
+so reading one passage reads its section's text alone (about ten paragraphs, kept)
+and makes that passage's record only, not its whole file's. Files whose lines a
+byte offset cannot name (rare line separators) are parsed whole. The records are
+those parsing the whole file gives (tests/test_lazy_corpus.py).
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ class _File:
 
 
 class FileStore:
-    """The files of a content folder, each section parsed on first need."""
+    """The files of a content folder, each passage's record made on first need."""
 
     def __init__(
         self, paths: list[Path], raws: list[bytes], digests: list[str], summaries: list[FileSummary]
