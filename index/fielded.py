@@ -60,21 +60,28 @@ class SectionedBM25:
             return self.body.top_k(terms, k)
         if k <= 0:
             return []
-        title_scores = self.titles.score_array(terms)
-        sections = np.flatnonzero(self.titles.presence(terms))
-        body_docs, body_weights = self.body.postings_of(terms)
-        members = self._passages_of(sections)
-        if self._dense_only or (len(body_docs) + len(members)) * _DENSE_FROM >= len(self):
-            # Most passages are candidates (or BM25Plus scores them all): one pass over all.
+        if self._dense_only:
+            # BM25Plus gives every passage a score: one pass over all; those with a term compete.
             total = self.body.score_array(terms)
-            # Only the sections' own passages get a title score (BM25Plus: every passage).
-            titled = members if not self._dense_only else np.arange(len(self), dtype=np.int32)
-            total[titled] += self.weight * title_scores[self._section_of[titled]]
-            present = np.zeros(len(self), dtype=bool)
-            present[body_docs] = True
-            present[members] = True
+            total += self.weight * self.titles.score_array(terms)[self._section_of]
+            present = self.body.presence(terms) | self.titles.presence(terms)[self._section_of]
             docs = np.flatnonzero(present)
             return best_k(docs, total[docs], k)
+        title_docs, title_weights = self.titles.postings_of(terms)
+        # bincount adds in query order, as rank-bm25 (and score_array) do: the same bits.
+        title_scores = np.bincount(title_docs, weights=title_weights, minlength=len(self.titles))
+        sections = np.unique(title_docs)
+        body_docs, body_weights = self.body.postings_of(terms)
+        members = self._passages_of(sections)
+        if (len(body_docs) + len(members)) * _DENSE_FROM >= len(self):
+            # Most passages are candidates: add every posting into one array and select
+            # among the postings (a passage listed once per body term and once as a member).
+            counts = np.bincount(body_docs, weights=body_weights, minlength=len(self))
+            total = counts.astype(np.float64, copy=False)  # integers without body postings
+            total[members] += self.weight * title_scores[self._section_of[members]]
+            docs = np.concatenate([body_docs, members])
+            copies = sum(1 for t in terms if t in self.body) + 1
+            return best_k(docs, total[docs], k, copies=copies)
         candidates, slot = np.unique(np.concatenate([body_docs, members]), return_inverse=True)
         # bincount adds each passage's weights in query order, as rank-bm25 does.
         counted = np.bincount(slot[: len(body_docs)], weights=body_weights, minlength=len(candidates))
@@ -83,7 +90,7 @@ class SectionedBM25:
         scores += self.weight * title_scores[self._section_of[candidates]]
         return best_k(candidates, scores, k)
 
-    def _passages_of(self, sections: NDArray[np.intp]) -> NDArray[np.int32]:
+    def _passages_of(self, sections: NDArray[np.integer]) -> NDArray[np.int32]:
         """Return the passages of these sections, section by section."""
         lo, hi = self._starts[sections], self._starts[sections + 1]
         sizes = hi - lo

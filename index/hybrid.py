@@ -240,7 +240,7 @@ class HybridIndex:
             hits = []
             for i, score in bm25_top[:shown]:
                 matched, share = coverage(i)
-                hits.append(Hit(lexical.corpus.passages[i], score, matched, bm25=score, coverage=share))
+                hits.append(Hit(i, score, matched, score, share, records=lexical.corpus.passages))
             spreads = [0.0] * len(hits)
             nearest = [hit.passage.text for hit in hits]
         else:
@@ -256,7 +256,7 @@ class HybridIndex:
             for fused, neg, matched, share in scored[:shown]:
                 cos = float(dense.cosine[-neg])
                 hits.append(
-                    Hit(lexical.corpus.passages[-neg], fused, matched, bm25.get(-neg, 0.0), share, cos)
+                    Hit(-neg, fused, matched, bm25.get(-neg, 0.0), share, cos, lexical.corpus.passages)
                 )
                 spread = (cos - dense.mean) / dense.std if dense.std > 0 else 0.0
                 spreads.append(spread)

@@ -41,9 +41,10 @@ class RankingParams:
 
 @dataclass(frozen=True, slots=True)
 class Hit:
-    """A passage that matched a question."""
+    """A passage that matched a question: its number in the corpus, its record read when used."""
 
-    passage: Passage
+    number: int
+    """The passage's place in the corpus (`corpus.passages[number]`)."""
     score: float
     """The ranking score: rank-bm25's score, or the fused score with semantic ranking."""
     matched: tuple[str, ...]
@@ -54,6 +55,13 @@ class Hit:
     """Share of the question's idf weight that the passage matches, 0 to 1."""
     cosine: float | None = None
     """Cosine of the question and passage embeddings, or None without semantic ranking."""
+    records: Sequence[Passage] = field(default=(), compare=False, repr=False)
+    """The corpus's passages: a lazy corpus makes a record when first read, so a search reads none."""
+
+    @property
+    def passage(self) -> Passage:
+        """Return the passage's record."""
+        return self.records[self.number]
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +155,7 @@ class PassageIndex:
         each = self.engine.matched_many([i for i, _ in top], terms)
         for (i, score), matched in zip(top, each, strict=True):
             share = _share(weights, matched)
-            hits.append(Hit(self.corpus.passages[i], score, matched, bm25=score, coverage=share))
+            hits.append(Hit(i, score, matched, score, share, records=self.corpus.passages))
         return SearchResult(terms, corrections, tuple(hits), hits[0].coverage if hits else 0.0)
 
     def term_weights(self, terms: Sequence[str]) -> dict[str, float]:

@@ -201,7 +201,12 @@ def test_a_first_build_in_worker_processes_parses_nothing_here_and_equals_a_full
                 np.asarray(getattr(got.postings, name)), np.asarray(getattr(expected.postings, name))
             ), name
     assert np.array_equal(built.engine._section_of, reference.engine._section_of)
-    assert built.search("passport appointment").hits == reference.search("passport appointment").hits
+    hits = built.search("passport appointment").hits
+    expected_hits = reference.search("passport appointment").hits
+    assert hits == expected_hits and hits  # numbers, scores and matched terms
+    assert parsed(lazy) == 0  # a search names passages and reads no record, as tantivy returns ids
+    assert [h.passage for h in hits] == [h.passage for h in expected_hits]
+    assert parsed(lazy) > 0
 
 
 BROKEN = [
