@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import logging
 import sys
@@ -217,6 +218,8 @@ def run(argv: Sequence[str], stdin: TextIO, stdout: TextIO) -> int:
     quiet = args.command != "telegram" and "log_level" not in settings.model_fields_set
     level = "WARNING" if quiet else settings.log_level
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.command not in ("ask", "console"):
+        _collect_from_now()
     if args.command == "health":
         healthy, line = health.check(settings.data_dir)
         stdout.write(line + "\n")
@@ -234,12 +237,22 @@ def run(argv: Sequence[str], stdin: TextIO, stdout: TextIO) -> int:
     if args.command == "content" and args.build:
         return cmd_build(settings, stdout, sys.stderr)
     service = build_service(settings)
+    _collect_from_now()
     replies = Replies(service, settings.consular_url)
     if args.command == "ask":
         return cmd_ask(replies, args, stdin, stdout)
     if args.command == "content":
         return cmd_embed(service, stdout)
     return Console(service, stdin, stdout, replies=replies).run()
+
+
+def _collect_from_now() -> None:
+    """Turn the cyclic garbage collector back on if `python -m bot` turned it off for start-up."""
+    if not gc.isenabled():
+        # Start-up's objects (modules, settings, the index) live as long as the process: a
+        # collection would scan them in vain (about 20 ms of a 0.3 s cached start), now or later.
+        gc.freeze()
+        gc.enable()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

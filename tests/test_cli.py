@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import shutil
@@ -240,3 +241,35 @@ def test_content_build_fills_the_cache_that_the_next_start_loads(tmp_path: Path)
     assert {"lexicon.npz", "bm25-index.npz", "bm25-titles.npz"} <= {p.name for p in cache.iterdir()}
     again = run("content", "--build", env=env)
     assert "BM25 index loaded" in again.stdout and "(0 encoded now)" in again.stdout
+
+
+def test_python_m_bot_collects_garbage_again_once_the_service_is_built() -> None:
+    # bot/__main__.py turns the collector off for start-up; the console must run with it on.
+    probe = (
+        "import gc, runpy, sys, bot.console as c;"
+        "c.Console.run = lambda self: print(gc.isenabled(), gc.get_freeze_count() > 0) or 0;"
+        "sys.argv = ['bot', 'console']; runpy.run_module('bot', run_name='__main__')"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "CONTENT_DIR"} | {"PYTHONPATH": str(ROOT)}
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "True"]  # on again, start-up's objects frozen
+
+
+def test_a_command_run_in_process_leaves_the_collector_as_it_found_it(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from bot.cli import main
+
+    frozen = gc.get_freeze_count()
+    assert main(["ask", "How many generators did Kusto Group deliver?"]) == 0
+    assert gc.isenabled() and gc.get_freeze_count() == frozen  # nothing frozen in a host process
+    assert "41 high-power generators" in capsys.readouterr().out

@@ -29,9 +29,10 @@ Latency ("p50/p99 ms"), in the same worker after the build, one call per raw que
 string after 3 warm-up calls: the English questions of tests/data (dev + held-out)
 then generated ones (1-6 corpus words: frequent, middling, rare) up to --queries.
 "product lexical search": service.index.search(q, 5) (analyzer, spelling tolerance,
-BM25 with titles, top 5, coverage; each hit names its passage by number, as tantivy's a
-stored id, and its record is made when first used: on the "product ask" row); "product ask": service.ask(q), the whole answer path
-(ranking, intents, decision); tantivy: parse_query(q's \\w+ words, lower-cased) +
+BM25 with titles, top 5, coverage; each hit names its passage by number, as tantivy's
+hits a stored id, and its record is made when first used: on the "product ask" row);
+"product ask": service.ask(q), the whole answer path (ranking, intents, decision);
+tantivy: parse_query(q's \\w+ words, lower-cased) +
 search(5, count=False) + each hit's stored id; bm25s: q tokenized alike + retrieve(k=5)
 (a question of stop words only returns at once); rank-bm25: get_scores + argsort top
 5, only the first 20 questions above 50,000 passages (about 0.3 s each at 100,000).
