@@ -157,6 +157,9 @@ class Calibration:
     """A declined question is small talk or consular when its nearest example is this similar."""
     model: str
     """Signature of the embedding model the semantic figures were fitted with."""
+    example_weight: float = 0.0
+    """Ranking: weight of a passage's nearest training question above `example_floor` (index.hybrid)."""
+    example_floor: float = 1.0
 
     def to_json(self) -> dict[str, Any]:
         """Return the JSON form stored in the data file."""
@@ -164,6 +167,8 @@ class Calibration:
             "fusion_weight": self.fusion_weight,
             "fusion_weight_other": self.fusion_weight_other,
             "intent_similarity": self.intent_similarity,
+            "example_weight": self.example_weight,
+            "example_floor": self.example_floor,
             "model": self.model,
             "semantic": self.semantic.to_json(),
             "examples": self.examples.to_json(),
@@ -183,15 +188,19 @@ def load_calibration(path: Path = DATA_FILE) -> Calibration:
             examples=Decision.from_json(data["examples"]),
             intent_similarity=float(data["intent_similarity"]),
             model=str(data["model"]),
+            example_weight=float(data["example_weight"]),
+            example_floor=float(data["example_floor"]),
         )
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise DecisionError(f"{path}: cannot read the decision model ({exc})") from None
     except DecisionError as exc:
         raise DecisionError(f"{path}: {exc}") from None
-    for name in ("fusion_weight", "fusion_weight_other", "intent_similarity"):
+    for name in ("fusion_weight", "fusion_weight_other", "intent_similarity", "example_floor"):
         value = getattr(calibration, name)
         if not (math.isfinite(value) and 0.0 <= value <= 1.0):
             raise DecisionError(f"{path}: {name} must be a number from 0 to 1, not {value}")
+    if not (math.isfinite(calibration.example_weight) and calibration.example_weight >= 0.0):
+        raise DecisionError(f"{path}: example_weight must be a number from 0 up")
     return calibration
 
 

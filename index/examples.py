@@ -12,6 +12,7 @@ the texts simply matches nothing.
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from collections.abc import Iterable
@@ -64,10 +65,16 @@ class ExampleIndex:
             texts = [embeddable(text) for text in self.texts]
             self.vectors, _ = embed_texts(texts, embedder, [VECTORS_FILE], cache, queries=True)
         self._out = np.array([p is None for p in self.passages], dtype=bool)
-        self._of: dict[str, NDArray[np.bool_]] = {}
-        for number, passage in enumerate(self.passages):
-            if passage is not None:
-                self._of.setdefault(passage, np.zeros(len(self.passages), dtype=bool))[number] = True
+        # Each in-scope example's passage as a number into _ids (-1: out of scope), for by_passage.
+        self._ids = sorted({p for p in self.passages if p is not None})
+        number = {p: g for g, p in enumerate(self._ids)}
+        self._group = np.array([number.get(p, -1) if p else -1 for p in self.passages], dtype=np.intp)
+
+    def without_passages(self) -> ExampleIndex:
+        """Return these examples as for texts none of them is about: only the out-of-scope ones count."""
+        other = copy.copy(self)
+        other._group = np.full(len(self.passages), -1, dtype=np.intp)
+        return other
 
     @classmethod
     def for_model(cls, embedder: Embedder | None, cache_dir: Path | None = None) -> ExampleIndex:
@@ -81,6 +88,24 @@ class ExampleIndex:
         similarities: NDArray[np.float32] = self.vectors @ vector
         return similarities
 
+    def by_passage(
+        self, similarities: NDArray[np.float32], allowed: NDArray[np.bool_] | None = None
+    ) -> dict[str, float]:
+        """Return, per passage id that allowed examples are answered by, the nearest such example."""
+        mask = self._group >= 0
+        if allowed is not None:
+            mask &= allowed
+        best = np.full(len(self._ids), -np.inf, dtype=np.float32)
+        np.maximum.at(best, self._group[mask], similarities[mask])
+        return {self._ids[g]: float(best[g]) for g in np.flatnonzero(np.isfinite(best)).tolist()}
+
+    def nearest_out(
+        self, similarities: NDArray[np.float32], allowed: NDArray[np.bool_] | None = None
+    ) -> float:
+        """Return the similarity of the nearest allowed out-of-scope example (FAR if none)."""
+        out = self._out & allowed if allowed is not None else self._out
+        return float(similarities[out].max()) if out.any() else FAR
+
     def evidence(
         self, similarities: NDArray[np.float32], passage_id: str, allowed: NDArray[np.bool_] | None = None
     ) -> tuple[float | None, float]:
@@ -88,14 +113,7 @@ class ExampleIndex:
 
         `allowed` leaves examples out (the fitting script leaves out the question itself).
         """
-        same = self._of.get(passage_id)
-        out = self._out
-        if allowed is not None:
-            same = same & allowed if same is not None else None
-            out = out & allowed
-        nearest_same = float(similarities[same].max()) if same is not None and same.any() else None
-        nearest_out = float(similarities[out].max()) if out.any() else FAR
-        return nearest_same, nearest_out
+        return self.by_passage(similarities, allowed).get(passage_id), self.nearest_out(similarities, allowed)
 
 
 def write_examples(

@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
 
 from index.content import Corpus, load_corpus
 from index.decision import (
@@ -33,174 +31,67 @@ from index.decision import (
 )
 from index.dense import DenseIndex
 from index.examples import EXAMPLES_FILE, ExampleIndex, write_example_vectors, write_examples
-from index.hybrid import Evidence, HybridIndex, Ranking, translated_indexes
+from index.hybrid import HybridIndex, TranslatedIndex, translated_indexes
 from index.intents import OFF_TOPIC, VECTORS_FILE, IntentIndex
-from index.pipeline import detect_language, with_examples
+from index.pipeline import detect_language
 from index.ranking import PassageIndex
-from index.semantic import Embedder, Vectors, load_embedder
+from index.semantic import Embedder, load_embedder
+from index.training import (
+    FOLDS,
+    Bank,
+    MemoEmbedder,
+    Observed,
+    Question,
+    figures,
+    folds,
+    has_example,
+    language_group,
+    observe,
+    rank,
+    read_questions,
+)
 from index.vectors import save_vectors, text_key
 
 ROOT = Path(__file__).resolve().parents[1]
 WEIGHTS = tuple(round(w, 2) for w in np.arange(0.4, 1.0001, 0.05))
 INTENT_THRESHOLDS = tuple(round(t, 3) for t in np.arange(0.80, 0.97, 0.005))
+EXAMPLE_WEIGHTS = (0.0, 0.25, 0.5, 1.0, 2.0)
+EXAMPLE_FLOORS = (0.8, 0.85, 0.9)
 L2 = 1.0
-FOLDS = 5
 WRONG_COST = 1.5
 """A wrong passage given as an answer costs this many missed answers (a product decision, not fitted)."""
 THRESHOLD = WRONG_COST / (1 + WRONG_COST)
 """Answer when the calibrated probability of being right is at least this: 0.6."""
 
 
-def _norm(text: str) -> str:
-    return re.sub(r"\s+", " ", text).casefold()
-
-
 @dataclass(frozen=True, slots=True)
-class Question:
-    """A training question: its text, the phrase of its answer (None if out of scope), its kind."""
+class Base:
+    """The questions ranked as for texts no training question is about, for the model used then."""
 
-    q: str
-    expect: str | None
-    kind: str
+    observed: Sequence[Observed]
+    bank: Bank
 
-
-def read_questions(paths: Sequence[Path]) -> list[Question]:
-    """Read JSON-lines question files."""
-    out = []
-    for path in paths:
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                data = json.loads(line)
-                kind = data.get("kind") or ("in_scope" if data["expect"] else "out_of_scope")
-                out.append(Question(data["q"], data["expect"], kind))
-    return out
-
-
-class MemoEmbedder:
-    """Remember query vectors: the fit embeds each question once, whatever the weight tried."""
-
-    def __init__(self, inner: Embedder) -> None:
-        self.inner = inner
-        self._memo: dict[str, Vectors] = {}
-
-    @property
-    def dim(self) -> int:
-        """Return the inner model's dimensions."""
-        return self.inner.dim
-
-    @property
-    def signature(self) -> str:
-        """Return the inner model's signature."""
-        return self.inner.signature
-
-    def embed_queries(self, texts: Sequence[str]) -> Vectors:
-        """Embed questions, each once."""
-        for text in texts:
-            if text not in self._memo:
-                self._memo[text] = self.inner.embed_queries([text])[0]
-        return np.stack([self._memo[t] for t in texts])
-
-    def embed_passages(self, texts: Sequence[str]) -> Vectors:
-        """Embed passages."""
-        return self.inner.embed_passages(texts)
-
-    def replica(self) -> Embedder:
-        """Return another handle on the inner model (passages only are encoded in parallel)."""
-        return self.inner.replica()
-
-
-@dataclass(frozen=True, slots=True)
-class Observed:
-    """A question run through ranking: its evidence and whether the best passage is right."""
-
-    question: Question
-    evidence: Evidence
-    right: bool
-    """The best passage answers the question (always False out of scope)."""
-    intent: str | None
-    """The nearest example message's intent."""
-    primary: bool = True
-    """Ranked as shipped; False for the copy ranked as if the texts had no translation."""
-    ranking: Ranking | None = None
-    """The ranking, for evidence of the training questions near it (which depends on the fold)."""
-
-
-def observe(
-    index: HybridIndex, intents: IntentIndex, questions: Sequence[Question], primary: bool = True
-) -> list[Observed]:
-    """Rank every question and label it 1 where its best passage answers it."""
-    out = []
-    for question in questions:
-        ranking = index.search(question.q, 3, detect_language(question.q))
-        intent = intents.nearest(question.q, ranking.query_vector)
-        evidence = replace(ranking.evidence, intent=intent.similarity if intent else 0.0)
-        right = bool(
-            question.expect and ranking.hits and _norm(question.expect) in _norm(ranking.hits[0].passage.text)
-        )
-        ranking = replace(ranking, evidence=evidence)
-        out.append(Observed(question, evidence, right, intent.name if intent else None, primary, ranking))
-    return out
-
-
-class Bank:
-    """The training questions as examples, each fold's and each question's own left out when judging it."""
-
-    def __init__(self, examples: ExampleIndex) -> None:
-        self.examples = examples
-        self._of_text: dict[str, list[int]] = {}
-        for number, text in enumerate(examples.texts):
-            self._of_text.setdefault(text, []).append(number)
-
-    def allowed(self, left_out: Sequence[Question]) -> NDArray[np.bool_]:
-        """Return which examples may be used: not those of these questions."""
-        mask = np.ones(len(self.examples.texts), dtype=bool)
-        for question in left_out:
-            mask[self._of_text.get(question.q, [])] = False
-        return mask
-
-    def judge(self, observed: Sequence[Observed], allowed: NDArray[np.bool_]) -> list[Observed]:
-        """Return the observations with example evidence from the allowed examples, each without its own."""
-        out = []
-        for o in observed:
-            if o.ranking is None:
-                out.append(o)
-                continue
-            own = allowed.copy()
-            own[self._of_text.get(o.question.q, [])] = False
-            ranking = with_examples(o.ranking, self.examples, own)
-            out.append(replace(o, evidence=ranking.evidence))
-        return out
-
-
-def _group(o: Observed) -> str:
-    return "other" if o.evidence.language in ("uk", "ru") else "en"
-
-
-def figures(observed: Sequence[Observed], answered: Sequence[bool]) -> dict[str, float]:
-    """Return answered-right among in-scope and declined among out-of-scope questions."""
-    ins = [(o, a) for o, a in zip(observed, answered, strict=True) if o.question.expect]
-    outs = [a for o, a in zip(observed, answered, strict=True) if not o.question.expect]
-    return {
-        "in_scope": len(ins),
-        "top1": sum(o.right for o, _ in ins) / max(len(ins), 1),
-        "answered_right": sum(o.right and a for o, a in ins) / max(len(ins), 1),
-        "out_of_scope": len(outs),
-        "declined": sum(not a for a in outs) / max(len(outs), 1),
-    }
-
-
-def _known(o: Observed) -> bool:
-    return o.evidence.example_same is not None
+    def judged(self, left_out: Sequence[Question]) -> list[Observed]:
+        """Return the observations judged with these questions left out of the (out-of-scope) examples."""
+        return self.bank.judge(self.observed, self.bank.allowed(left_out))
 
 
 def _fit_pair(
-    judged: Sequence[Observed], names: Sequence[str], known_names: Sequence[str] | None, threshold: float
+    judged: Sequence[Observed],
+    names: Sequence[str],
+    known_names: Sequence[str] | None,
+    threshold: float,
+    base: Sequence[Observed] | None = None,
 ) -> tuple[Decision, Decision | None]:
-    """Fit the model on every observation and, with `known_names`, the one for passages with examples."""
-    model = fit_decision(names, [o.evidence for o in judged], [int(o.right) for o in judged], threshold, L2)
+    """Fit the model for any best passage and, with `known_names`, the one for passages with examples.
+
+    The first is fitted on `base` (default: every observation), the second on those with examples.
+    """
+    rows = judged if base is None else base
+    model = fit_decision(names, [o.evidence for o in rows], [int(o.right) for o in rows], threshold, L2)
     if known_names is None:
         return model, None
-    known = [o for o in judged if _known(o)]
+    known = [o for o in judged if has_example(o)]
     other = fit_decision(
         known_names, [o.evidence for o in known], [int(o.right) for o in known], threshold, L2
     )
@@ -212,6 +103,7 @@ def cross_validate(
     names: Sequence[str],
     bank: Bank | None = None,
     known_names: Sequence[str] | None = None,
+    base: Base | None = None,
 ) -> dict[str, Any]:
     """Return the figures of out-of-fold probabilities at several thresholds (the chosen one first).
 
@@ -221,26 +113,32 @@ def cross_validate(
     and a question whose best passage answers examples is judged by the model that uses them.
     """
     questions = list(dict.fromkeys(o.question for o in observed))
-    fold_of = {q: i % FOLDS for i, q in enumerate(np.random.default_rng(0).permutation(len(questions)))}
-    fold_of = {questions[q]: fold for q, fold in fold_of.items()}
+    fold_of = folds(questions)
     probabilities = np.zeros(len(observed))
+    # Each question as ranked while its fold was left out (the examples change the ranking too).
+    held = list(observed)
     for fold in range(FOLDS):
         judged = list(observed)
         if bank is not None:
-            judged = bank.judge(observed, bank.allowed([q for q in questions if fold_of[q] == fold]))
+            judged = bank.judge(observed, bank.allowed([q for q in questions if fold_of[q.q] == fold]))
+        fold_questions = [q for q in questions if fold_of[q.q] == fold]
+        rest = None
+        if base is not None:
+            rest = [o for o in base.judged(fold_questions) if fold_of[o.question.q] != fold]
         model, known_model = _fit_pair(
-            [o for o in judged if fold_of[o.question] != fold], names, known_names, 0.5
+            [o for o in judged if fold_of[o.question.q] != fold], names, known_names, 0.5, rest
         )
         for i, o in enumerate(judged):
-            if fold_of[o.question] == fold:
-                chosen = known_model if known_model is not None and _known(o) else model
+            if fold_of[o.question.q] == fold:
+                chosen = known_model if known_model is not None and has_example(o) else model
                 probabilities[i] = chosen.probability(o.evidence)
+                held[i] = o
     report: dict[str, Any] = {}
     for label, keep in (("", True), ("without translations, uk/ru: ", False)):
         chosen_rows = [
-            i for i, o in enumerate(observed) if o.primary == keep and (keep or _group(o) == "other")
+            i for i, o in enumerate(held) if o.primary == keep and (keep or language_group(o) == "other")
         ]
-        subset = [observed[i] for i in chosen_rows]
+        subset = [held[i] for i in chosen_rows]
         for threshold in (THRESHOLD, 0.4, 0.5, 0.7):
             answered = list(probabilities[chosen_rows] >= threshold)
             report[f"{label}threshold {threshold:.2f}"] = figures(subset, answered)
@@ -252,12 +150,17 @@ def fit_mode(
     names: Sequence[str],
     bank: Bank | None = None,
     known_names: Sequence[str] | None = None,
+    base: Base | None = None,
 ) -> tuple[Decision, Decision | None, dict[str, Any]]:
-    """Cross-validate, then fit on every training question (each judged without itself among the examples)."""
-    cv = cross_validate(observed, names, bank, known_names)
+    """Cross-validate, then fit on every training question (each judged without itself among the examples).
+
+    With a base, the model for a best passage no example is about is fitted on its observations.
+    """
+    cv = cross_validate(observed, names, bank, known_names, base)
     if bank is not None:
         observed = bank.judge(observed, bank.allowed([]))
-    model, known_model = _fit_pair(observed, names, known_names, THRESHOLD)
+    rows = base.judged([]) if base is not None else None
+    model, known_model = _fit_pair(observed, names, known_names, THRESHOLD, rows)
     return model, known_model, cv
 
 
@@ -273,7 +176,7 @@ def fit_intent_threshold(
         good = 0
         for o in observed:
             name = o.intent
-            model = known if known is not None and _known(o) else decision
+            model = known if known is not None and has_example(o) else decision
             declined = model.probability(o.evidence) < model.threshold
             detected = declined and o.evidence.intent >= threshold
             kind = o.question.kind
@@ -286,6 +189,33 @@ def fit_intent_threshold(
         if good > best[0]:
             best = (good, threshold)
     return best[1]
+
+
+def fit_example_boost(
+    questions: Sequence[Question], bank: Bank, make: Callable[[float, float], HybridIndex]
+) -> tuple[float, float, dict[str, float]]:
+    """Choose the weight and floor of the nearest training question in the ranking, by top-1.
+
+    Each question is ranked with its fold's questions left out of the examples, as in
+    cross-validation; English and Ukrainian or Russian count alike; ties go to the smaller weight.
+    """
+    fold_of = folds(questions)
+    left_out = [bank.allowed([q for q in questions if fold_of[q.q] == fold]) for fold in range(FOLDS)]
+    top1: dict[str, float] = {}
+    for u in EXAMPLE_WEIGHTS:
+        for floor in EXAMPLE_FLOORS if u > 0 else (1.0,):
+            index = make(u, floor)
+            right: dict[str, list[int]] = {"en": [0, 0], "other": [0, 0]}
+            for question in questions:
+                if question.expect:
+                    allowed = bank.without(left_out[fold_of[question.q]], question)
+                    o = rank(index, question, None, 0.0, allowed=allowed)
+                    right[language_group(o)][0] += o.right
+                    right[language_group(o)][1] += 1
+            top1[f"{u} above {floor}"] = float(np.mean([a / max(b, 1) for a, b in right.values()]))
+    best = max(top1, key=lambda key: (round(top1[key], 6), -float(key.split()[0])))
+    weight, floor = (float(v) for v in best.split(" above "))
+    return weight, floor, top1
 
 
 def fit(
@@ -307,7 +237,7 @@ def fit(
     for w in WEIGHTS:
         observed = observe(HybridIndex(lexical, dense, w, translated), intents, questions)
         for group, by_weight in top1.items():
-            subset = [o for o in observed if _group(o) == group]
+            subset = [o for o in observed if language_group(o) == group]
             by_weight[w] = figures(subset, [True] * len(subset))["top1"]
     weight, weight_other = (
         max(WEIGHTS, key=lambda w: (round(top1[g][w], 6), -abs(w - 0.8))) for g in ("en", "other")
@@ -315,21 +245,56 @@ def fit(
     report["top1_by_weight"] = top1
     report["fusion_weight"] = [weight, weight_other]
 
-    observed = observe(HybridIndex(lexical, dense, weight, translated, weight_other), intents, questions)
+    bank = Bank(ExampleIndex(embedder, examples=examples_file))
+    example_weight, example_floor, report["top1_by_example_boost"] = fit_example_boost(
+        questions,
+        bank,
+        lambda u, floor: HybridIndex(
+            lexical,
+            dense,
+            weight,
+            translated,
+            weight_other,
+            examples=bank.examples,
+            example_weight=u,
+            example_floor=floor,
+        ),
+    )
+    report["example_boost"] = [example_weight, example_floor]
+
+    def hybrid(
+        dense_index: DenseIndex, languages: Sequence[TranslatedIndex], examples: ExampleIndex
+    ) -> HybridIndex:
+        return HybridIndex(
+            lexical,
+            dense_index,
+            weight,
+            languages,
+            weight_other,
+            examples=examples,
+            example_weight=example_weight,
+            example_floor=example_floor,
+        )
+
+    observed = observe(hybrid(dense, translated, bank.examples), intents, questions)
     # The same Ukrainian and Russian questions as if the texts had no translation, so that a
     # document without one is still judged sensibly.
     bare = [q for q in questions if detect_language(q.q) in ("uk", "ru")]
     untranslated = DenseIndex(replace(corpus, translations={}), embedder, content_dir)
-    observed += observe(
-        HybridIndex(lexical, untranslated, weight, (), weight_other), intents, bare, primary=False
+    observed += observe(hybrid(untranslated, (), bank.examples), intents, bare, primary=False)
+    # As for texts no training question is about: no passage is known to answer an example (the
+    # out-of-scope ones still count), so nothing is boosted. The model used when the best passage
+    # has no example is fitted on these: that is when it decides.
+    unknown = Bank(bank.examples.without_passages())
+    base = observe(hybrid(dense, translated, unknown.examples), intents, questions)
+    base += observe(hybrid(untranslated, (), unknown.examples), intents, bare, primary=False)
+    semantic, known, report["semantic_cv"] = fit_mode(
+        observed, SEMANTIC_FEATURES, bank, EXAMPLE_FEATURES, Base(base, unknown)
     )
-    bank = Bank(ExampleIndex(embedder, examples=examples_file))
-    semantic, known, report["semantic_cv"] = fit_mode(observed, SEMANTIC_FEATURES, bank, EXAMPLE_FEATURES)
     assert known is not None
-    # As for texts no training question is about: the model without the nearest example.
-    report["semantic_cv_no_examples"] = cross_validate(observed, SEMANTIC_FEATURES, bank)
+    report["semantic_cv_no_examples"] = cross_validate(base, SEMANTIC_FEATURES, unknown)
     judged = bank.judge(observed, bank.allowed([]))
-    report["with_examples"] = sum(map(_known, judged))
+    report["with_examples"] = sum(map(has_example, judged))
     intent_similarity = fit_intent_threshold(judged, semantic, known)
 
     lexical_observed = observe(
@@ -338,7 +303,15 @@ def fit(
     lexical_observed += observe(HybridIndex(lexical, None), IntentIndex(None), bare, primary=False)
     lexical_decision, _, report["lexical_cv"] = fit_mode(lexical_observed, LEXICAL_FEATURES)
     calibration = Calibration(
-        weight, weight_other, semantic, lexical_decision, known, intent_similarity, embedder.signature
+        weight,
+        weight_other,
+        semantic,
+        lexical_decision,
+        known,
+        intent_similarity,
+        embedder.signature,
+        example_weight,
+        example_floor,
     )
     report["intent_similarity"] = intent_similarity
     return calibration, report

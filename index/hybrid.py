@@ -19,6 +19,7 @@ from index.ranking import Hit, PassageIndex, RankingParams
 
 if TYPE_CHECKING:
     from index.dense import DenseIndex
+    from index.examples import ExampleIndex
 
 # Candidates scored in full from each side; the rest cannot reach the top k.
 CANDIDATES = 50
@@ -114,9 +115,11 @@ def translated_indexes(
 class HybridIndex:
     """BM25 (rank-bm25's scores) and, when a model is loaded, embeddings, fused.
 
-    score = w · cosine + (1 - w) · coverage, where coverage is the idf-weighted
-    share of the question's words a passage has; w is fitted on the training questions.
-    Without a model (SEMANTIC=off) the order is rank-bm25's.
+    score = w · cosine + (1 - w) · coverage + u · max(0, example - floor), where
+    coverage is the idf-weighted share of the question's words a passage has and
+    example the similarity of the question to the nearest training question the
+    passage answers (index.examples; none for new texts); w, u and floor are fitted
+    on the training questions. Without a model (SEMANTIC=off) the order is rank-bm25's.
     """
 
     def __init__(
@@ -126,6 +129,10 @@ class HybridIndex:
         fusion_weight: float = 0.8,
         translated: Sequence[TranslatedIndex] = (),
         fusion_weight_other: float | None = None,
+        *,
+        examples: ExampleIndex | None = None,
+        example_weight: float = 0.0,
+        example_floor: float = 1.0,
     ) -> None:
         self.lexical = lexical
         self.dense = dense
@@ -133,6 +140,9 @@ class HybridIndex:
         self.fusion_weight_other = fusion_weight if fusion_weight_other is None else fusion_weight_other
         """The weight for questions in Ukrainian or Russian, whose coverage comes from translations."""
         self.translated = tuple(translated)
+        self.examples = examples
+        self.example_weight = example_weight
+        self.example_floor = example_floor
 
     def _translated_coverage(self, question: str, language: str) -> Callable[[int], float]:
         """Return a function: original passage number -> coverage of the question by its translations.
@@ -211,8 +221,13 @@ class HybridIndex:
                 found.append(term)
         return found
 
-    def search(self, question: str, k: int, language: str) -> Ranking:
-        """Return up to k passages, best first, and the evidence about each."""
+    def search(
+        self, question: str, k: int, language: str, allowed: NDArray[np.bool_] | None = None
+    ) -> Ranking:
+        """Return up to k passages, best first, and the evidence about each.
+
+        `allowed` leaves training questions out of the examples (the fitting script's folds).
+        """
         lexical = self.lexical
         terms, corrections = lexical.query_terms(question)
         if language in ("uk", "ru") and question_script(question) == "cyrillic":
@@ -227,6 +242,24 @@ class HybridIndex:
             return matched, max(share, translated(i))
 
         vector = self.query_vector(question, language)
+        similarities = self.examples.similarities(vector) if self.examples is not None else None
+        near: dict[str, float] = {}
+        example_out = 0.0
+        if similarities is not None and self.examples is not None:
+            near = self.examples.by_passage(similarities, allowed)
+            example_out = self.examples.nearest_out(similarities, allowed)
+        passages = lexical.corpus.passages
+
+        def nearest_example(i: int) -> float | None:
+            return near.get(passages[i].id) if near else None
+
+        # Only a question near a training question reads candidates' ids (a lazy corpus makes records).
+        boosted = self.example_weight > 0 and any(v > self.example_floor for v in near.values())
+
+        def boost(i: int) -> float:
+            same = nearest_example(i) if boosted else None
+            return self.example_weight * max(0.0, same - self.example_floor) if same is not None else 0.0
+
         shown = max(k, 0) + 1  # one more than shown: each hit's margin over the next
         bm25_top = lexical.engine.top_k(terms, max(shown, CANDIDATES)) if terms and len(lexical) else []
         bm25 = dict(bm25_top)
@@ -250,7 +283,7 @@ class HybridIndex:
             scored = []
             for i in dict.fromkeys([*order, *bm25]):
                 matched, share = coverage(i)
-                scored.append((w * float(dense.cosine[i]) + (1 - w) * share, -i, matched, share))
+                scored.append((w * float(dense.cosine[i]) + (1 - w) * share + boost(i), -i, matched, share))
             scored.sort(reverse=True)
             hits, spreads, nearest = [], [], []
             for fused, neg, matched, share in scored[:shown]:
@@ -283,6 +316,8 @@ class HybridIndex:
                 spread=spreads[j],
                 asks_fact=asked is not None,
                 fact_missing=not supplies(asked, nearest[j], question),
+                example_same=nearest_example(hit.number),
+                example_out=example_out,
             )
             for j, hit in enumerate(hits[:k])
         )

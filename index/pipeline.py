@@ -7,9 +7,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
-from numpy.typing import NDArray
-
 from index.analysis import ENGLISH_STOP_WORDS
 from index.content import Corpus
 from index.decision import Calibration, Decision
@@ -83,10 +80,16 @@ class Answerer:
         )
         translated = translated_indexes(corpus, params, cache_dir)
         self.index = HybridIndex(
-            lexical, dense, calibration.fusion_weight, translated, calibration.fusion_weight_other
+            lexical,
+            dense,
+            calibration.fusion_weight,
+            translated,
+            calibration.fusion_weight_other,
+            examples=examples if examples is not None else ExampleIndex.for_model(embedder, cache_dir),
+            example_weight=calibration.example_weight,
+            example_floor=calibration.example_floor,
         )
         self.intents = intents if intents is not None else IntentIndex(embedder, cache_dir)
-        self.examples = examples if examples is not None else ExampleIndex.for_model(embedder, cache_dir)
         self.calibration = calibration
         if embedder is not None and embedder.signature != calibration.model:
             logger.warning(
@@ -101,6 +104,11 @@ class Answerer:
             with_known = replace(with_known, threshold=threshold)
         self.decision: Decision = decision
         self.decision_with_examples: Decision = with_known
+
+    @property
+    def examples(self) -> ExampleIndex | None:
+        """Return the training questions the ranking and the decision use."""
+        return self.index.examples
 
     def decide(self, evidence: Evidence) -> tuple[float, bool]:
         """Return the probability that the passage answers and whether it clears the bar."""
@@ -126,7 +134,6 @@ class Answerer:
         if intent is not None:
             evidence = replace(ranking.evidence, intent=intent.similarity)
             ranking = replace(ranking, evidence=evidence)
-        ranking = with_examples(ranking, self.examples)
         probability, answered = self.decide(ranking.evidence) if ranking.hits else (0.0, False)
         offered = 0
         if answered:
@@ -144,21 +151,6 @@ class Answerer:
         if exact or (not answered and similar):
             return Verdict(language, ranking, probability, False, named)
         return Verdict(language, ranking, probability, answered, None, offered)
-
-
-def with_examples(
-    ranking: Ranking, examples: ExampleIndex, allowed: NDArray[np.bool_] | None = None
-) -> Ranking:
-    """Return the ranking with each hit's evidence of the training questions near the question."""
-    similarities = examples.similarities(ranking.query_vector)
-    if similarities is None or not ranking.hits:
-        return ranking
-    each = []
-    for hit, evidence in zip(ranking.hits, ranking.each, strict=True):
-        same, out = examples.evidence(similarities, hit.passage.id, allowed)
-        each.append(replace(evidence, example_same=same, example_out=out))
-    best = replace(ranking.evidence, example_same=each[0].example_same, example_out=each[0].example_out)
-    return replace(ranking, evidence=best, each=tuple(each))
 
 
 def _dense_index(

@@ -33,6 +33,7 @@ def test_the_shipped_calibration_is_complete_and_made_with_this_model(embedder: 
     assert calibration.lexical.features == LEXICAL_FEATURES
     assert 0 < calibration.fusion_weight <= 1 and 0 < calibration.fusion_weight_other <= 1
     assert 0.1 < calibration.semantic.threshold < 0.9
+    assert calibration.example_weight >= 0 and 0 < calibration.example_floor <= 1
 
 
 def test_logistic_fit_separates_what_can_be_separated() -> None:
@@ -67,6 +68,9 @@ def test_a_decision_rises_with_the_evidence_it_was_fitted_on() -> None:
         lambda d: d["lexical"].update(scale=[0.0] * len(d["lexical"]["scale"])),
         lambda d: d.update(fusion_weight=math.nan),
         lambda d: d.update(intent_similarity=1.5),
+        lambda d: d.update(example_weight=-1.0),
+        lambda d: d.update(example_floor=math.inf),
+        lambda d: d.pop("example_weight"),
     ],
 )
 def test_a_broken_calibration_file_is_one_error_naming_it(tmp_path: Path, change: object) -> None:

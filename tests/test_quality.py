@@ -130,12 +130,12 @@ def test_print_every_figure(service: AnswerService, lexical: AnswerService, tmp_
     items = json.loads(EXAMPLES_FILE.read_text(encoding="utf-8"))
     unknown.write_text(json.dumps([{**i, "passage": i["passage"] and "p-unknown"} for i in items]))
     lines.append("With no passage known to answer a training question (as for new texts):")
-    service._answerer.examples = ExampleIndex(service.embedder, examples=unknown)
+    service._answerer.index.examples = ExampleIndex(service.embedder, examples=unknown)
     try:
         for name, file in SETS.items():
             lines.append(evaluate(service, load(file)).line(f"  semantic: {name}"))
     finally:
-        service._answerer.examples = ExampleIndex(service.embedder)
+        service._answerer.index.examples = ExampleIndex(service.embedder)
     print("\n" + "\n".join(lines))
     assert len(lines) >= 8
 
@@ -148,28 +148,28 @@ def test_development_questions_meet_the_floors(service: AnswerService) -> None:
 
 
 # The targets (held-out answered-and-right >= 0.88 English, >= 0.80 uk/ru; declined
-# >= 0.85) are not all met (0.815 and 0.797 answered and right): the floors below sit a little
-# under what the shipped calibration measures, to catch regressions. The README gives the
-# figures and the trade-off.
+# >= 0.85) are met for uk/ru (0.859 / 0.938), not for English (0.870 / 0.943): the floors below
+# sit a little under what the shipped calibration measures, to catch regressions. The README
+# gives the figures and the trade-off.
 
 
 def test_english_held_out_questions(service: AnswerService) -> None:
     figures = evaluate(service, load("questions-heldout.jsonl"))
     assert figures.in_scope >= 50
-    assert figures.top1 >= 0.88
-    assert figures.answered_right >= 0.77
+    assert figures.top1 >= 0.92
+    assert figures.answered_right >= 0.85
     assert figures.declined >= 0.88
 
 
 def test_ukrainian_and_russian_questions(service: AnswerService) -> None:
     dev = evaluate(service, load("questions-dev-uk-ru.jsonl"))
-    assert dev.top1 >= 0.90
-    assert dev.answered_right >= 0.85
+    assert dev.top1 >= 0.95
+    assert dev.answered_right >= 0.90
     assert dev.declined >= 0.90
     held_out = evaluate(service, load("questions-heldout-uk-ru.jsonl"))
     assert held_out.in_scope >= 60
-    assert held_out.top1 >= 0.85
-    assert held_out.answered_right >= 0.75
+    assert held_out.top1 >= 0.92
+    assert held_out.answered_right >= 0.82
     assert held_out.declined >= 0.85
 
 
