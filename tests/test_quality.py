@@ -3,7 +3,9 @@
 Fitting (index/fit.py) uses tests/data/train/ only. The sets here are evaluation only:
 - questions-dev.jsonl, questions-dev-uk-ru.jsonl: the shared development questions;
 - questions-heldout.jsonl (English) and questions-heldout-uk-ru.jsonl: written by helpers
-  who saw neither the ranking code nor the other sets.
+  who saw neither the ranking code nor the other sets;
+- questions-heldout2.jsonl and questions-heldout2-uk-ru.jsonl: written the same way later, after
+  the training questions entered the ranking, and measured once before and after that change.
 
 Run with -s to see every figure:  python -m pytest tests/test_quality.py -s
 """
@@ -93,6 +95,8 @@ SETS = {
     "dev uk/ru": "questions-dev-uk-ru.jsonl",
     "held-out": "questions-heldout.jsonl",
     "held-out uk/ru": "questions-heldout-uk-ru.jsonl",
+    "held-out 2": "questions-heldout2.jsonl",
+    "held-out 2 uk/ru": "questions-heldout2-uk-ru.jsonl",
 }
 
 
@@ -171,6 +175,15 @@ def test_ukrainian_and_russian_questions(service: AnswerService) -> None:
     assert held_out.top1 >= 0.92
     assert held_out.answered_right >= 0.82
     assert held_out.declined >= 0.85
+
+
+def test_second_held_out_sets(service: AnswerService) -> None:
+    english = evaluate(service, load("questions-heldout2.jsonl"))
+    assert english.in_scope == 45 and english.out_of_scope == 25
+    assert english.top1 >= 0.92 and english.answered_right >= 0.85 and english.declined >= 0.72
+    other = evaluate(service, load("questions-heldout2-uk-ru.jsonl"))
+    assert other.in_scope == 45 and other.out_of_scope == 25
+    assert other.top1 >= 0.90 and other.answered_right >= 0.86 and other.declined >= 0.88
 
 
 def test_bm25_only_mode_keeps_its_own_calibrated_rule(lexical: AnswerService) -> None:
