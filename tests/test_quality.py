@@ -152,9 +152,9 @@ def test_development_questions_meet_the_floors(service: AnswerService) -> None:
 
 
 # The targets (held-out answered-and-right >= 0.88 English, >= 0.80 uk/ru; declined
-# >= 0.85) are met for uk/ru (0.859 / 0.938), not for English (0.870 / 0.943): the floors below
-# sit a little under what the shipped calibration measures, to catch regressions. The README
-# gives the figures and the trade-off.
+# >= 0.85) are met by the shipped calibration (0.889 / 0.943 and 0.875 / 0.938); the floors below
+# sit a little under what it measures, to catch regressions without failing on one question.
+# The README gives the figures and the trade-off.
 
 
 def test_english_held_out_questions(service: AnswerService) -> None:
