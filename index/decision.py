@@ -45,6 +45,7 @@ FEATURES: dict[str, Callable[[Evidence], float]] = {
     "fact_missing": lambda e: 1.0 if e.fact_missing else 0.0,
     "example_same": lambda e: e.example_same if e.example_same is not None else 0.0,
     "example_out": lambda e: e.example_out,
+    "later_year": lambda e: 1.0 if e.later_year else 0.0,
 }
 SEMANTIC_FEATURES = (
     "cosine",
@@ -61,6 +62,7 @@ SEMANTIC_FEATURES = (
     "asks_fact",
     "fact_missing",
     "example_out",
+    "later_year",
 )
 # For a best passage that training questions are known to be answered by (index.examples):
 # how near the nearest of them is. Passages of new texts have none, and get the model above.
@@ -74,6 +76,7 @@ LEXICAL_FEATURES = (
     "log_words",
     "asks_fact",
     "fact_missing",
+    "later_year",
 )
 
 

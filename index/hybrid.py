@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 # Candidates scored in full from each side; the rest cannot reach the top k.
 CANDIDATES = 50
 _WORD = re.compile(r"\w+")
+_YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +61,8 @@ class Evidence:
     known (a passage of new texts, or one edited since the training questions were written)."""
     example_out: float = 0.0
     """Similarity to the nearest training question the texts do not answer."""
+    later_year: bool = False
+    """The question names a year later than every text's date that no passage mentions."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +143,9 @@ class HybridIndex:
         self.fusion_weight_other = fusion_weight if fusion_weight_other is None else fusion_weight_other
         """The weight for questions in Ukrainian or Russian, whose coverage comes from translations."""
         self.translated = tuple(translated)
+        years = [int(d.date[:4]) for d in lexical.corpus.documents if d.date[:4].isdigit()]
+        self.latest_year = max(years, default=0)
+        """The year of the newest text: a question about a later year asks what they cannot say."""
         self.examples = examples
         self.example_weight = example_weight
         self.example_floor = example_floor
@@ -302,6 +308,7 @@ class HybridIndex:
             translit=question_script(question) == "latin" and language in ("uk", "ru"),
             translated=language in ("uk", "ru") and bool(hits) and self._has_translation(hits[0].passage),
             words=len(_WORD.findall(question)),
+            later_year=self._later_year(question),
             coverage=0.0,
             unknown=unknown,
             bm25_margin=0.0,
@@ -323,6 +330,13 @@ class HybridIndex:
         )
         return Ranking(
             terms, corrections, tuple(hits[:k]), evidence[0] if evidence else common, vector, evidence
+        )
+
+    def _later_year(self, question: str) -> bool:
+        """Return whether the question names a year after the newest text that no passage mentions."""
+        return any(
+            int(year) > self.latest_year and year not in self.lexical.engine
+            for year in _YEAR.findall(question)
         )
 
     def _has_translation(self, passage: Passage) -> bool:

@@ -22,6 +22,7 @@ from index.decision import (
     load_calibration,
 )
 from index.hybrid import Evidence
+from index.pipeline import detect_language
 from index.semantic import Embedder
 from tests.test_cli import run
 
@@ -103,3 +104,20 @@ def test_a_model_that_cannot_load_is_one_clear_line(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
     fallback = run("ask", "How many generators did Kusto Group deliver?", env={**env, "SEMANTIC": "off"})
     assert fallback.returncode == 0 and "41 high-power generators" in fallback.stdout
+
+
+def test_a_year_after_every_text_that_no_passage_mentions_is_evidence_of_no_answer(
+    service: AnswerService,
+) -> None:
+    index = service._answerer.index
+    assert index.latest_year == 2024  # the interview's date
+
+    def later(question: str) -> bool:
+        return index.search(question, 3, detect_language(question)).evidence.later_year
+
+    assert later("what did tokayev and zelensky agree in 2031?")
+    assert later("що сталося у 2027 році")
+    assert not later("what happened in 2024?")  # the texts' own year
+    assert not later("the 2010 education agreement")  # a year the texts mention
+    assert not later("how many generators, 20255 of them?")  # not a year
+    assert "later_year" in load_calibration().semantic.features
