@@ -3,11 +3,11 @@
 `python -m index.fit` writes `data/examples.json` from the training questions (each
 with the id of the passage that answers it, or none when the texts do not) and
 their vectors, `data/examples.npz`. A question very like training questions that a
-passage answers is likely answered by it; one very like an out-of-scope training
-question likely is not. Measured by 5-fold cross-validation on the training
-questions (each fold's questions left out of the examples): answered and right
-0.670 -> 0.717, declined 0.829 -> 0.840. An example whose passage is no longer in
-the texts simply matches nothing.
+passage answers is likely answered by it: the ranking moves that passage up
+(index.hybrid) and the decision weighs the similarity. One very like an
+out-of-scope training question likely is not answered. The README gives the
+cross-validated and held-out figures. An example whose passage is no longer in the
+texts simply matches nothing.
 """
 
 from __future__ import annotations
