@@ -121,7 +121,9 @@ class Analyzer:
     def __init__(self, stop_words: frozenset[str] = ENGLISH_STOP_WORDS, language: str = "english"):
         self.stop_words = stop_words
         self.language = language
-        self._stemmer = Stemmer.Stemmer(language)
+        # PyStemmer's own cache (10,000 words by default) is off: the stems are cached here, and once
+        # a vocabulary outgrows it, it costs more than it saves (42,000 words: 39 ms with it, 11 without).
+        self._stemmer = Stemmer.Stemmer(language, 0)
         self._stems: dict[str, str] = {}
         self._spaced = _SpacedTable()
         self._dropped = self._droppable()

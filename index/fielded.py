@@ -70,7 +70,8 @@ class SectionedBM25:
         title_docs, title_weights = self.titles.postings_of(terms)
         # bincount adds in query order, as rank-bm25 (and score_array) do: the same bits.
         title_scores = np.bincount(title_docs, weights=title_weights, minlength=len(self.titles))
-        sections = np.unique(title_docs)
+        # The sections with a posting, in order (np.unique would import numpy.ma on a first question).
+        sections = np.flatnonzero(np.bincount(title_docs, minlength=len(self.titles)))
         body_docs, body_weights = self.body.postings_of(terms)
         members = self._passages_of(sections)
         if (len(body_docs) + len(members)) * _DENSE_FROM >= len(self):

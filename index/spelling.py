@@ -115,7 +115,8 @@ def _delete_table(words: Sequence[str]) -> tuple[NDArray[np.uint64], NDArray[np.
     owners: list[NDArray[np.int32]] = []
     lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
     with np.errstate(over="ignore"):  # arithmetic modulo 2**64, on purpose
-        for n in np.unique(lengths).tolist():
+        # Not np.unique: it imports numpy.ma (7 ms of a first start) to rule out masked arrays.
+        for n in np.flatnonzero(np.bincount(lengths)).tolist():
             numbers = np.flatnonzero(lengths == n).astype(np.int32)
             if n == 0:
                 continue
@@ -138,7 +139,9 @@ def _delete_table(words: Sequence[str]) -> tuple[NDArray[np.uint64], NDArray[np.
     if not keys:
         return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int32)
     all_keys, all_owners = np.concatenate(keys), np.concatenate(owners)
-    order = np.argsort(all_keys, kind="stable")
+    # The order among equal keys is never read (lookups gather their owners into sets), so the
+    # default sort serves: a fifth of a stable one's time on 400,000 deletes (7 vs 33 ms).
+    order = np.argsort(all_keys)
     return all_keys[order], all_owners[order]
 
 
