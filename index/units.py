@@ -146,17 +146,25 @@ def analyse_unit(corpus: Corpus, unit: Unit, analyzer: Analyzer) -> Part:
 
 
 # What forked workers analyse: set in each worker by the pool's initializer (not pickled, inherited).
-_inherited: list[tuple[Corpus, Analyzer]] = []
+_inherited: list[tuple[Corpus, Analyzer, Path | None]] = []
 
 
-def _inherit(corpus: Corpus, analyzer: Analyzer) -> None:
-    _inherited[:] = [(corpus, analyzer)]
+def _inherit(corpus: Corpus, analyzer: Analyzer, folder: Path | None) -> None:
+    _inherited[:] = [(corpus, analyzer, folder)]
 
 
 def _analyse_in_worker(unit: Unit) -> Part:
-    corpus, analyzer = _inherited[0]
+    corpus, analyzer, folder = _inherited[0]
     # A lazily parsed corpus reads the document here, in the worker: the caller never holds its passages.
-    return analyse_unit(corpus, unit, analyzer)
+    return _analyse_and_save(corpus, unit, analyzer, folder)
+
+
+def _analyse_and_save(corpus: Corpus, unit: Unit, analyzer: Analyzer, folder: Path | None) -> Part:
+    """Analyse one run and keep its analysis in the folder (in the worker: the caller only merges)."""
+    part = analyse_unit(corpus, unit, analyzer)
+    if folder is not None:
+        _save(folder, unit.key, part)
+    return part
 
 
 def analyse_corpus(
@@ -180,21 +188,21 @@ def analyse_corpus(
                     max_workers=workers,
                     mp_context=multiprocessing.get_context("fork"),
                     initializer=_inherit,
-                    initargs=(corpus, analyzer),
+                    initargs=(corpus, analyzer, folder),
                 )
             )
             results: Iterator[Part] = pool.map(_analyse_in_worker, todo)
         else:
-            results = (analyse_unit(corpus, unit, analyzer) for unit in todo)
+            results = (_analyse_and_save(corpus, unit, analyzer, folder) for unit in todo)
         # One document's analysis at a time in memory: merged, written, let go.
         for unit in units:
             size = unit.end - unit.start
             part = _load(folder, unit.key, size) if folder is not None and unit.key in kept else None
             if part is None:
                 # A kept analysis that proved unusable is made again here.
-                part = analyse_unit(corpus, unit, analyzer) if unit.key in kept else next(results)
-                if folder is not None:
-                    _save(folder, unit.key, part)
+                part = (
+                    _analyse_and_save(corpus, unit, analyzer, folder) if unit.key in kept else next(results)
+                )
             merger.add(part)
     if fresh >= PARALLEL_FROM:
         logger.info(
