@@ -24,6 +24,23 @@ def osa_distance(a: str, b: str) -> int:
     return previous[-1]
 
 
+def one_edit_apart(a: str, b: str) -> bool:
+    """Return whether osa_distance(a, b) == 1, comparing slices instead of filling the whole table."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    i, shortest = 0, min(len(a), len(b))
+    while i < shortest and a[i] == b[i]:
+        i += 1
+    # i is the first difference: one substitution, insertion, deletion or swap must explain the rest.
+    if len(a) < len(b):
+        return a[i:] == b[i + 1 :]
+    if len(a) > len(b):
+        return a[i + 1 :] == b[i:]
+    return a[i + 1 :] == b[i + 1 :] or (
+        a[i + 1 : i + 2] == b[i : i + 1] and a[i : i + 1] == b[i + 1 : i + 2] and a[i + 2 :] == b[i + 2 :]
+    )
+
+
 class SpellingIndex:
     """Find the known word one edit away from an unknown one (symmetric-delete lookup).
 
@@ -71,7 +88,7 @@ class SpellingIndex:
         lo = np.searchsorted(self.keys, wanted, side="left")
         hi = np.searchsorted(self.keys, wanted, side="right")
         numbers = {int(n) for a, b in zip(lo.tolist(), hi.tolist(), strict=True) for n in self.owners[a:b]}
-        best = [n for n in numbers if self.words[n] != word and osa_distance(word, self.words[n]) == 1]
+        best = [n for n in numbers if one_edit_apart(word, self.words[n])]
         if not best:
             return None
         return self.words[max(best, key=lambda n: (int(self.counts[n]), self.words[n]))]
@@ -172,8 +189,9 @@ def rare_variants(
         return {}
     # Pairs of a rare and a frequent word that share a delete: the only ones that can be one edit apart.
     if speller is not None and speller.min_length <= min_length:
-        known_keys, known_owners = _subset(speller, known)
-        rare_keys, rare_owners = _subset(speller, rare)
+        place = {w: i for i, w in enumerate(speller.words)}
+        known_keys, known_owners = _subset(speller, place, known)
+        rare_keys, rare_owners = _subset(speller, place, rare)
     else:
         known_keys, known_owners = _delete_table(known)
         rare_keys, rare_owners = _delete_table(rare)
@@ -186,7 +204,7 @@ def rare_variants(
     variants: dict[str, str] = {}
     for number in sorted(pairs):
         word = rare[number]
-        best = [known[k] for k in pairs[number] if known[k] != word and osa_distance(word, known[k]) == 1]
+        best = [known[k] for k in pairs[number] if one_edit_apart(word, known[k])]
         if best:
             target = max(best, key=lambda c: (frequent[c], c))
             if frequent[target] >= min_ratio * counts[word]:
@@ -198,9 +216,10 @@ def rare_variants(
 _DIGIT = re.compile(r"\d")
 
 
-def _subset(speller: SpellingIndex, words: list[str]) -> tuple[NDArray[np.uint64], NDArray[np.int32]]:
-    """Return the speller's sorted deletes of these words, numbered by their place in `words`."""
-    number = {w: i for i, w in enumerate(speller.words)}
+def _subset(
+    speller: SpellingIndex, number: dict[str, int], words: list[str]
+) -> tuple[NDArray[np.uint64], NDArray[np.int32]]:
+    """Return the speller's sorted deletes of these words (`number`: its words' places), numbered anew."""
     mapping = np.full(len(speller.words), -1, dtype=np.int32)
     mapping[[number[w] for w in words]] = np.arange(len(words), dtype=np.int32)
     owners = mapping[speller.owners]

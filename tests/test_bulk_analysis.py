@@ -13,7 +13,14 @@ from index.bm25 import BM25Params
 from index.content import load_corpus
 from index.engine import FastBM25
 from index.lexicon import build, postings, term_variants
-from index.spelling import SpellingIndex, _delete_table, delete_hashes, osa_distance, rare_variants
+from index.spelling import (
+    SpellingIndex,
+    _delete_table,
+    delete_hashes,
+    one_edit_apart,
+    osa_distance,
+    rare_variants,
+)
 from index.units import analyse
 from tests.benchmarks.workload import generate_texts
 
@@ -123,6 +130,32 @@ def test_compact_speller_answers_as_an_exhaustive_search(corpus_texts: list[str]
                 expected_slips[word] = best
     assert expected_slips
     assert rare_variants(counts) == expected_slips == rare_variants(counts, speller=speller)
+
+
+def test_one_edit_apart_is_osa_distance_one() -> None:
+    rng = np.random.default_rng(11)
+    words = ["", "a", "ab", "ba", "aab", "abab", "kazakhstan", "гуманітарна", "🙂x🙂", "aaaa", "abba"]
+    words += ["".join(rng.choice(list("abcd"), int(rng.integers(0, 7))).tolist()) for _ in range(300)]
+    edited = []
+    for word in words:  # one and two random edits of each word: near pairs, not only far ones
+        for _ in range(2):
+            out = list(word)
+            for _ in range(int(rng.integers(1, 3))):
+                at = int(rng.integers(len(out) + 1))
+                kind = int(rng.integers(4))
+                if kind == 0:
+                    out.insert(at, str(rng.choice(list("abcd"))))
+                elif kind == 1 and at < len(out):
+                    del out[at]
+                elif kind == 2 and at < len(out):
+                    out[at] = str(rng.choice(list("abcd")))
+                elif at + 1 < len(out):
+                    out[at], out[at + 1] = out[at + 1], out[at]
+            edited.append((word, "".join(out)))
+    pairs = edited + [(a, b) for a in words[:60] for b in words[:60]]
+    assert sum(osa_distance(a, b) == 1 for a, b in pairs) > 200
+    for a, b in pairs:
+        assert one_edit_apart(a, b) == (osa_distance(a, b) == 1), (a, b)
 
 
 def test_delete_hashes_of_all_words_at_once_equal_one_word_at_a_time() -> None:
