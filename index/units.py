@@ -33,12 +33,6 @@ logger = logging.getLogger(__name__)
 UNITS_FOLDER = "analysis"
 PARALLEL_FROM = 5_000
 """Passages to analyse from which forked worker processes pay for themselves (10,000: 0.75 s -> 0.59 s)."""
-HELD_UNTIL = 20_000
-"""Up to this many passages, workers' analyses are held and merged once the workers have exited.
-
-Merging as they arrive makes the caller compete with the workers for the cores and copy the pages
-it shares with them (first start at 10,000 passages on 2 cores: 0.54 -> 0.50 s, median of 15);
-above this, one document at a time is held, so that the memory peak stays that of a document."""
 _UNFIT = (ValueError, KeyError, TypeError)
 
 
@@ -152,25 +146,17 @@ def analyse_unit(corpus: Corpus, unit: Unit, analyzer: Analyzer) -> Part:
 
 
 # What forked workers analyse: set in each worker by the pool's initializer (not pickled, inherited).
-_inherited: list[tuple[Corpus, Analyzer, Path | None]] = []
+_inherited: list[tuple[Corpus, Analyzer]] = []
 
 
-def _inherit(corpus: Corpus, analyzer: Analyzer, folder: Path | None) -> None:
-    _inherited[:] = [(corpus, analyzer, folder)]
+def _inherit(corpus: Corpus, analyzer: Analyzer) -> None:
+    _inherited[:] = [(corpus, analyzer)]
 
 
 def _analyse_in_worker(unit: Unit) -> Part:
-    corpus, analyzer, folder = _inherited[0]
+    corpus, analyzer = _inherited[0]
     # A lazily parsed corpus reads the document here, in the worker: the caller never holds its passages.
-    return _analyse_and_save(corpus, unit, analyzer, folder)
-
-
-def _analyse_and_save(corpus: Corpus, unit: Unit, analyzer: Analyzer, folder: Path | None) -> Part:
-    """Analyse one run and keep its analysis in the folder (in the worker: the caller only merges)."""
-    part = analyse_unit(corpus, unit, analyzer)
-    if folder is not None:
-        _save(folder, unit.key, part)
-    return part
+    return analyse_unit(corpus, unit, analyzer)
 
 
 def analyse_corpus(
@@ -194,24 +180,21 @@ def analyse_corpus(
                     max_workers=workers,
                     mp_context=multiprocessing.get_context("fork"),
                     initializer=_inherit,
-                    initargs=(corpus, analyzer, folder),
+                    initargs=(corpus, analyzer),
                 )
             )
             results: Iterator[Part] = pool.map(_analyse_in_worker, todo)
-            if fresh <= HELD_UNTIL:
-                results = iter(list(results))
-                stack.close()  # the workers exit
         else:
-            results = (_analyse_and_save(corpus, unit, analyzer, folder) for unit in todo)
-        # One document's analysis at a time in memory (a large build's): merged, let go.
+            results = (analyse_unit(corpus, unit, analyzer) for unit in todo)
+        # One document's analysis at a time in memory: merged, written, let go.
         for unit in units:
             size = unit.end - unit.start
             part = _load(folder, unit.key, size) if folder is not None and unit.key in kept else None
             if part is None:
                 # A kept analysis that proved unusable is made again here.
-                part = (
-                    _analyse_and_save(corpus, unit, analyzer, folder) if unit.key in kept else next(results)
-                )
+                part = analyse_unit(corpus, unit, analyzer) if unit.key in kept else next(results)
+                if folder is not None:
+                    _save(folder, unit.key, part)
             merger.add(part)
     if fresh >= PARALLEL_FROM:
         logger.info(

@@ -36,13 +36,11 @@ def equal(a: object, b: object) -> None:
     assert np.array_equal(a.ids, b.ids) and np.array_equal(a.lengths, b.lengths)
 
 
-@pytest.mark.parametrize(("workers", "held_until"), [(1, 20_000), (2, 20_000), (2, 0)])
+@pytest.mark.parametrize("workers", [1, 2])
 def test_document_by_document_equals_one_pass(
-    tmp_path: Path, workers: int, held_until: int, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, workers: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(index.units, "PARALLEL_FROM", 0)  # worker processes even for a small corpus
-    # Workers' analyses held until they exit, or (0) merged one document at a time as they arrive.
-    monkeypatch.setattr(index.units, "HELD_UNTIL", held_until)
     corpus = load_corpus(write_folder(tmp_path / "content"))
     one_pass = analyse([p.text for p in corpus.passages], Analyzer())
     analysis = analyse_corpus(corpus, Analyzer(), tmp_path / "cache", workers)
