@@ -44,7 +44,8 @@ PYTHONDONTWRITEBYTECODE is set): "cached start" is
 `python -m bot ask Q` with CONTENT_DIR=<folder>, INDEX_CACHE_DIR=<the cache the product
 worker wrote>, SEMANTIC=off, DATA_DIR=<tmp>, median of 5 after one untimed run ("cache
 reused": that run rewrote no cache file; "kept": nor did the timed runs), beside
-`python -c "import pydantic_settings"` (median of 5) and a python -c that imports
+`python -c "import pydantic_settings"` (median of 5, each run right after one of the
+product's, so that machine drift during the run reaches both sides alike) and a python -c that imports
 tantivy, opens the worker's index and runs one query (median of 5). "first start", at
 10,000 passages: `python -m bot ask Q` with a fresh empty INDEX_CACHE_DIR (median of 3),
 beside a process that imports tantivy, reads and parses the same files, indexes them
@@ -59,7 +60,6 @@ import json
 import os
 import platform
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -78,7 +78,6 @@ from tests.benchmarks.product_workers import (
     bot_env,
     cached_start,
     first_start,
-    wall,
     worker,
 )
 from tests.benchmarks.workload import ROOT, SEED, generate_texts
@@ -310,15 +309,16 @@ def main() -> None:
     subprocess.run([sys.executable, "-m", "compileall", "-q", "bot", "index"], cwd=ROOT, check=True)
     prepared["bytecode"] = "python -m compileall bot index"
     print(f"prepared: {json.dumps(prepared)}", flush=True)
-    bare = wall([sys.executable, "-c", "import pydantic_settings"])[0]
     results: dict[str, Json] = {}
     for size in sizes:
         engines = {engine: run_worker(engine, size, work) for engine in ENGINES}
-        for engine, result in engines.items():
-            print(f"{size:>7} {engine:<10} {json.dumps(result)}", flush=True)
+        for engine, measured in engines.items():
+            print(f"{size:>7} {engine:<10} {json.dumps(measured)}", flush=True)
         folder = work / f"content-{size}"
-        result = {"engines": engines, "bare_python_s": statistics.median(bare), "bare_python_runs_s": bare}
+        result: Json = {"engines": engines}
         result["cached_start"] = cached_start(folder, engines["product"], engines["tantivy"], work)
+        # The baseline's runs alternate with the cached start's (see cached_start).
+        result["bare_python_s"] = result["cached_start"].get("bare_python_s")
         print(f"{size:>7} cached start {json.dumps(result['cached_start'])}", flush=True)
         results[str(size)] = result
     first_size = min(FIRST_START_SIZE, max(sizes))
