@@ -299,6 +299,9 @@ def cached_start(folder: Path, product: Json, tantivy: Json, work: Path) -> Json
         result["bare_python_s"] = statistics.median(bare)
         result["cache_reused"] = before == after  # the warm-up run rewrote nothing
         result["cache_stable"] = after == _mtimes(cache)  # nor did the timed runs
+    else:  # no product index to start from: the baseline alone, for tantivy's ratio
+        result["bare_python_runs_s"] = wall(BARE_PYTHON)[0]
+        result["bare_python_s"] = statistics.median(result["bare_python_runs_s"])
     if "store" in tantivy:
         code = (
             "import tantivy\n"
