@@ -27,6 +27,9 @@ TOO_LONG_PLACEHOLDER = "(too long, not stored)"
 _HOUR = 3600
 _DAY = 86400
 _PURGE_EVERY = _HOUR
+BUSY_TIMEOUT_S = 0.05
+"""How long a write waits for a lock another process holds (a backup, a staff query) before it is
+dropped: writes run between answers, so SQLite's default 5 s would hold every user up that long."""
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _URL = re.compile(r"(?:https?://|www\.|t\.me/)\S+", re.IGNORECASE)
@@ -118,7 +121,9 @@ class Stats:
             # It holds question texts: readable by this user only (SQLite gives its WAL the same mode).
             os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
             os.chmod(path, 0o600)
-        self._db = sqlite3.connect(path if path is not None else ":memory:", isolation_level=None)
+        self._db = sqlite3.connect(
+            path if path is not None else ":memory:", isolation_level=None, timeout=BUSY_TIMEOUT_S
+        )
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)

@@ -145,3 +145,21 @@ def test_the_database_is_readable_by_its_owner_only(tmp_path: Path) -> None:
     stats.close()
     assert modes["stats.sqlite3"] == 0o600
     assert all(mode == 0o600 for mode in modes.values()), modes
+
+
+def test_a_write_while_another_process_holds_the_lock_is_dropped_not_waited_for(tmp_path: Path) -> None:
+    stats = Stats.open(tmp_path, retention_days=30)
+    # A backup or a staff query in another process keeps a write transaction open.
+    holder = sqlite3.connect(tmp_path / DB_NAME, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        assert stats.record_vote("p1", True) is None  # dropped, counted, not raised
+        assert stats.failures == 1
+        # Writes run between answers: they give up after milliseconds, not SQLite's default 5 s.
+        (busy_ms,) = stats._db.execute("PRAGMA busy_timeout").fetchone()
+        assert 0 < busy_ms <= 100
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert stats.record_vote("p1", True) is not None  # the lock gone, writes go through again
+    stats.close()
