@@ -134,3 +134,21 @@ async def test_one_users_burst_does_not_hold_up_another(start_bot: StartBot) -> 
     assert len(fake.sent(HALYNA["id"])) <= 5  # without the fix: all 20 came first
     await tg.settle()
     assert len(fake.sent(HALYNA["id"])) == len(burst) and "<b>ambulance" in other.html
+
+
+async def test_a_users_commands_do_not_overtake_their_questions(start_bot: StartBot) -> None:
+    # A command's filter may wait (for the bot's name) before a question's handler would:
+    # the user's turn is taken before any filter runs, so replies keep the order of the messages.
+    tg = await start_bot(rate_limit_messages=100, rate_limit_seconds=60)
+    sent = [
+        "How does the Nazovni platform help Ukrainian exporters?",
+        "/help",
+        "What about ambulances?",
+        "/about",
+    ]
+    for text in sent:
+        tg.fake.send(HALYNA, text)
+    replies = await tg.fake.replies(HALYNA["id"], len(sent))
+    kinds = ["Section:" in r.plain for r in replies]
+    assert kinds == [True, False, True, False], [r.plain[:40] for r in replies]
+    assert "nazovni" in replies[0].plain.lower() and "ambulance" in replies[2].plain.lower()

@@ -30,6 +30,8 @@ from bot.texts import Lang, t
 logger = logging.getLogger(__name__)
 
 PUBLIC_COMMANDS = ("start", "help", "topics", "about", "ask")
+SERIAL_KINDS = ("message", "edited_message", "callback_query")
+"""Updates handled one at a time per user, in order, and throttled."""
 STAFF_COMMANDS = ("stats", "reload")
 LANGUAGES: tuple[tuple[Lang, str | None], ...] = (("en", None), ("uk", "uk"), ("uk", "ru"))
 """Command menus: English for everyone (no language code), Ukrainian for `uk` and `ru` users."""
@@ -84,11 +86,12 @@ def build_dispatcher(settings: Settings, answer_service: AnswerService, stats: S
     )
     dispatcher.update.outer_middleware(in_flight)
     dispatcher.update.outer_middleware(LanguageMiddleware())
+    # Each user's messages and button presses in turn, in order; the throttle counts only
+    # those a handler takes (not group chatter), so it runs inside, after the routers' filters.
+    dispatcher.update.outer_middleware(OnePerUser(frozenset(SERIAL_KINDS)))
     throttle = ThrottleMiddleware(RateLimiter(settings.rate_limit_messages, settings.rate_limit_seconds))
-    one_per_user = OnePerUser()
-    for observer in (dispatcher.message, dispatcher.edited_message, dispatcher.callback_query):
-        observer.middleware(throttle)  # first: a refused update does not wait for its turn
-        observer.middleware(one_per_user)
+    for kind in SERIAL_KINDS:
+        dispatcher.observers[kind].middleware(throttle)
     dispatcher.inline_query.middleware(LatestInlineOnly())
     dispatcher.include_routers(
         *(

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from aiogram import BaseMiddleware
-from aiogram.types import CallbackQuery, Message, TelegramObject, User
+from aiogram.types import CallbackQuery, Message, TelegramObject, Update, User
 
 from bot.texts import lang_of, t
 
@@ -134,19 +134,23 @@ class ThrottleMiddleware(BaseMiddleware):
 class OnePerUser(BaseMiddleware):
     """Handle one update of each user at a time, in the order they came.
 
-    A user sending many messages at once waits for their own answers one by one
-    instead of taking every worker thread, so the others are served meanwhile. Users
-    are known by a keyed hash of their id, in memory, forgotten when idle.
+    An outer middleware of the dispatcher's updates: the turn is taken before any router's
+    filters run, which may wait (a command's filter asks for the bot's name), so a command
+    sent after a question cannot overtake it. A user sending many messages at once waits
+    for their own answers one by one instead of taking every worker thread, so the others
+    are served meanwhile. Users are known by a keyed hash of their id, in memory, forgotten
+    when idle. Updates of other kinds (`kinds`: inline queries have their own) pass through.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, kinds: frozenset[str]) -> None:
+        self.kinds = kinds
         self._key = secrets.token_bytes(16)
         self._locks: dict[bytes, tuple[asyncio.Lock, list[int]]] = {}
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         """Wait for this user's earlier updates, then handle this one."""
         user: User | None = data.get("event_from_user")
-        if user is None:
+        if user is None or not isinstance(event, Update) or event.event_type not in self.kinds:
             return await handler(event, data)
         key = hashlib.blake2b(str(user.id).encode(), key=self._key, digest_size=8).digest()
         lock, waiting = self._locks.setdefault(key, (asyncio.Lock(), [0]))
