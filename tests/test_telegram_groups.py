@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import RunningBot
+from tests.conftest import RunningBot, StartBot
 from tests.fake_telegram import group_chat, user
 
 OLENA = user(501234567, "Olena", "Petrenko", "olena_p")
@@ -85,3 +85,12 @@ async def test_staff_commands_are_not_answered_in_groups(tg: RunningBot) -> None
     fake.send(admin, "/stats@embassy_qa_test_bot", chat=GROUP)
     await tg.settle()
     assert fake.sent(GROUP["id"]) == []
+
+
+async def test_the_slow_down_notice_in_a_group_is_a_reply_to_the_sender(start_bot: StartBot) -> None:
+    fake = (await start_bot(rate_limit_messages=1, rate_limit_seconds=600)).fake
+    fake.send(OLENA, "@embassy_qa_test_bot what about ambulances?", chat=GROUP)
+    second = fake.send(OLENA, "@embassy_qa_test_bot what about ambulances? again", chat=GROUP)
+    replies = await fake.replies(GROUP["id"], 2)
+    (notice,) = [r for r in replies if "too fast" in r.plain]
+    assert notice.params["reply_parameters"]["message_id"] == second["message_id"]

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from aiogram import BaseMiddleware
+from aiogram.enums import ChatType
 from aiogram.types import CallbackQuery, Message, TelegramObject, Update, User
 
 from bot.texts import lang_of, t
@@ -127,7 +128,8 @@ class ThrottleMiddleware(BaseMiddleware):
             # A button press must be answered either way, or the client keeps spinning.
             await event.answer(notice)
         elif isinstance(event, Message) and verdict == "notify":
-            await event.answer(notice)
+            # In a group, a reply: the notice is for the one sender, not the whole group.
+            await (event.answer(notice) if event.chat.type == ChatType.PRIVATE else event.reply(notice))
         return None
 
 
