@@ -7,6 +7,7 @@ import json
 import signal
 from pathlib import Path
 
+import pytest
 from aiogram import Bot, Dispatcher, F, Router
 from aiogram.types import Message
 
@@ -152,3 +153,51 @@ async def test_a_users_commands_do_not_overtake_their_questions(start_bot: Start
     kinds = ["Section:" in r.plain for r in replies]
     assert kinds == [True, False, True, False], [r.plain[:40] for r in replies]
     assert "nazovni" in replies[0].plain.lower() and "ambulance" in replies[2].plain.lower()
+
+
+async def test_a_full_batch_of_unfinished_updates_does_not_keep_the_next_ones_out(
+    fake: FakeTelegram, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # getUpdates gives `limit` updates from the offset, and the offset waits for the oldest
+    # unfinished one: a flood waiting behind a slow reply kept everyone else's messages out.
+    bot = Bot(fake.token, session=build_session(fake.url))
+    for _ in range(5):
+        fake.send(HALYNA, "block")
+    fake.send(STEPAN, "free")
+    handled: list[str] = []
+    blocked = asyncio.Event()
+    dispatcher = recording_dispatcher(handled, blocked)
+    poller = Poller(bot, dispatcher, grace=5, state_dir=tmp_path, timeout=1, limit=5)
+    stop = asyncio.Event()
+    task = asyncio.create_task(poller.run(stop))
+    async with asyncio.timeout(10):
+        while "free" not in handled:
+            await asyncio.sleep(0.02)
+    assert handled == ["free"]  # while the five are still in progress
+    assert "fill a batch" in caplog.text
+    blocked.set()
+    async with asyncio.timeout(10):
+        while len(handled) < 6:
+            await asyncio.sleep(0.02)
+    stop.set()
+    await task
+    assert fake.confirmed()
+    await bot.session.close()
+
+
+async def test_updates_fetched_past_while_unfinished_are_counted_if_the_bot_stops_first(
+    fake: FakeTelegram, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    bot = Bot(fake.token, session=build_session(fake.url))
+    for _ in range(5):
+        fake.send(HALYNA, "block")
+    fake.send(STEPAN, "free")
+    handled: list[str] = []
+    blocked = asyncio.Event()  # never set
+    dispatcher = recording_dispatcher(handled, blocked)
+    poller = Poller(bot, dispatcher, grace=0.2, state_dir=tmp_path, timeout=1, limit=5)
+    await poll_until(poller, lambda: "free" in handled)
+    # Confirmed when the batch was fetched past: Telegram will not give them again, and the log says so.
+    assert "5 updates confirmed while in progress did not finish" in caplog.text
+    assert fake.confirmed() and json.loads((tmp_path / STATE_FILE).read_text())["done"] == []
+    await bot.session.close()

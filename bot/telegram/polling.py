@@ -11,6 +11,10 @@ one update it could not parse failed the whole batch again and again. Here:
   the rest stay unconfirmed so that the next start handles them, and the ids of those
   handled beyond the first unfinished one are kept in a small state file (ids only,
   no user data) so that they are not handled twice;
+- getUpdates gives at most `limit` updates from the offset: when a whole batch is in hand
+  and unfinished (one user's flood waiting its turn behind a slow reply), the offset moves
+  past them so that the others' messages are fetched; those few are then confirmed while
+  still in progress, and lost if the bot stops before they finish (counted in the log);
 - a request already on its way to Telegram when the grace period ends is let finish
   (`ReplyTracker`), and an update that got its reply out counts as handled: cut there,
   the next start would have answered it twice.
@@ -118,6 +122,8 @@ class Poller:
         self._progress: dict[int, Progress] = {}
         self._done: set[int] = set()
         """Handled ids at or above the confirmation point."""
+        self._floor = 0
+        """Updates below this id are confirmed even if still in progress (a full batch was in hand)."""
         self._finished = asyncio.Event()
         self.skipped = 0
         """Updates that could not be read."""
@@ -125,7 +131,7 @@ class Poller:
     @property
     def confirm_offset(self) -> int:
         """Return the offset to send: every update below it has been handled."""
-        return min(self._running, default=self._next)
+        return max(min(self._running, default=self._next), self._floor)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Poll until `stop` is set, then finish or leave unconfirmed what is in progress."""
@@ -157,7 +163,12 @@ class Poller:
                     await asyncio.wait_for(stop.wait(), delay)
                 continue
             failures = 0
-            if not self._start_all(raw) and raw:
+            new = self._start_all(raw)
+            if not new and len(raw) >= self.limit:
+                # A whole batch in hand: nothing beyond it can be fetched until the offset moves.
+                self._floor = self._next
+                logger.warning("%d updates in progress fill a batch; fetching past them", len(self._running))
+            elif not new and raw:
                 # Only updates already in hand: Telegram answers at once, so wait for one to finish.
                 self._finished.clear()
                 with contextlib.suppress(TimeoutError):
@@ -220,6 +231,10 @@ class Poller:
                 await asyncio.wait(sending, timeout=10)
             unfinished = [i for i in unfinished if not self._progress[i].replied]
             self._done |= {i for i, p in self._progress.items() if p.replied}
+            lost = [i for i in unfinished if i < self._floor]
+            unfinished = [i for i in unfinished if i >= self._floor]
+            if lost:
+                logger.warning("stopping: %d updates confirmed while in progress did not finish", len(lost))
             if unfinished:
                 # Left unconfirmed: Telegram gives them again to the next start.
                 logger.warning("stopping: %d updates left for the next start", len(unfinished))
