@@ -1,16 +1,16 @@
-"""Usage statistics for staff, in SQLite: questions without who asked them, and votes.
+"""Usage statistics for staff, in SQLite: what was asked about, never who asked or what they wrote.
 
-Nothing here identifies a user: no Telegram ids, names or usernames are ever
-passed in. Question texts are scrubbed of phone numbers, e-mail addresses,
-@usernames and long digit runs before they are stored, times are kept to the
-hour, and every row older than the retention period is deleted.
+No Telegram ids, names or usernames are ever passed in, and no question text is kept:
+for each question, whether it was answered, why not, the passage it came nearest to,
+its language and the hour. Scrubbing contact details from texts was tried before and
+could not catch a name or an address typed in a question, so texts are not stored at
+all. Every row older than the retention period is deleted.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import re
 import sqlite3
 import time
 from collections.abc import Callable
@@ -22,38 +22,12 @@ from bot.service import Answer
 logger = logging.getLogger(__name__)
 
 DB_NAME = "stats.sqlite3"
-MAX_STORED_CHARS = 300
-TOO_LONG_PLACEHOLDER = "(too long, not stored)"
 _HOUR = 3600
 _DAY = 86400
 _PURGE_EVERY = _HOUR
 BUSY_TIMEOUT_S = 0.05
 """How long a write waits for a lock another process holds (a backup, a staff query) before it is
 dropped: writes run between answers, so SQLite's default 5 s would hold every user up that long."""
-
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_URL = re.compile(r"(?:https?://|www\.|t\.me/)\S+", re.IGNORECASE)
-_MENTION = re.compile(r"(?<![\w@])@\w{3,}")
-# A phone number: an optional +, then digits broken by spaces, dots, dashes or brackets.
-_PHONE = re.compile(r"\+?\(?\d[\d\s().-]{5,}\d")
-_DIGITS = re.compile(r"\d{5,}")
-_MIN_PHONE_DIGITS = 7
-_SPACES = re.compile(r"\s+")
-
-
-def _phone(match: re.Match[str]) -> str:
-    text = match.group(0)
-    return "[phone]" if sum(c.isdigit() for c in text) >= _MIN_PHONE_DIGITS else text
-
-
-def scrub(text: str) -> str:
-    """Return the text without e-mail addresses, links, @usernames, phone numbers and long numbers."""
-    text = _EMAIL.sub("[email]", text)
-    text = _URL.sub("[link]", text)
-    text = _MENTION.sub("[user]", text)
-    text = _PHONE.sub(_phone, text)
-    text = _DIGITS.sub("[number]", text)
-    return _SPACES.sub(" ", text).strip()
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,14 +40,23 @@ class Votes:
 
 
 @dataclass(frozen=True, slots=True)
+class Unanswered:
+    """Questions not answered for one reason, near one passage (None: no passage near)."""
+
+    reason: str
+    passage_id: str | None
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
 class Summary:
     """What staff see in /stats."""
 
     days: int
     questions: int
     answered: int
-    unanswered: tuple[tuple[str, int], ...]
-    """Most frequent unanswered questions (scrubbed text, count), most frequent first."""
+    unanswered: tuple[Unanswered, ...]
+    """Unanswered questions by reason and nearest passage, most frequent first."""
     votes: tuple[Votes, ...]
 
     @property
@@ -86,7 +69,6 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS questions (
     id INTEGER PRIMARY KEY,
     asked_hour INTEGER NOT NULL,
-    question TEXT NOT NULL,
     answered INTEGER NOT NULL,
     reason TEXT NOT NULL,
     passage_id TEXT,
@@ -118,7 +100,7 @@ class Stats:
         self._clock = clock
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-            # It holds question texts: readable by this user only (SQLite gives its WAL the same mode).
+            # Readable by this user only (SQLite gives its WAL the same mode).
             os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
             os.chmod(path, 0o600)
         self._db = sqlite3.connect(
@@ -127,6 +109,7 @@ class Stats:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        self._forget_texts()
         self._last_purge = 0.0
         self.failures = 0
         """Statistics writes that failed since start (a full disk, a damaged or locked file)."""
@@ -159,20 +142,28 @@ class Stats:
     def _hour(self) -> int:
         return int(self._clock()) // _HOUR * _HOUR
 
+    def _forget_texts(self) -> None:
+        """Remove the question texts that versions before this one stored, from the file too."""
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(questions)")}
+        if "question" in columns:
+            self._db.execute("ALTER TABLE questions DROP COLUMN question")
+            self._db.execute("VACUUM")  # rewrites the file: the freed pages held the texts
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            logger.info("statistics: question texts stored by an earlier version deleted")
+
     def record_answer(self, answer: Answer) -> None:
-        """Store a question the service was asked, scrubbed, with whether it was answered."""
+        """Store that a question was asked: answered or why not, the nearest passage, language, hour."""
         if answer.reason in ("empty", "small_talk"):
             # Greetings and thanks are not questions: nothing for staff to learn, nothing to keep.
             return
-        if answer.reason == "too_long":
-            text = TOO_LONG_PLACEHOLDER
-        else:
-            text = scrub(answer.question)[:MAX_STORED_CHARS]
-        passage_id = answer.best.passage.id if answer.best is not None else None
+        # The answer's passage, or for a question not answered the nearest one: where staff might
+        # add or reword a text. None for a consular question: it was sent to the consular service.
+        nearest = answer.hits and answer.reason != "consular"
+        passage_id = answer.hits[0].passage.id if nearest else None
         self._write(
-            "INSERT INTO questions (asked_hour, question, answered, reason, passage_id, language) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            (self._hour(), text, int(answer.answered), answer.reason, passage_id, answer.language),
+            "INSERT INTO questions (asked_hour, answered, reason, passage_id, language) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (self._hour(), int(answer.answered), answer.reason, passage_id, answer.language),
         )
 
     def record_vote(self, passage_id: str, up: bool) -> int | None:
@@ -215,16 +206,15 @@ class Stats:
         return deleted
 
     def summary(self, limit: int = 10) -> Summary:
-        """Summarise what is stored: counts, frequent unanswered questions, votes per passage."""
+        """Summarise what is stored: counts, unanswered questions by reason and passage, votes."""
         self.purge()
         questions, answered = self._db.execute(
             "SELECT COUNT(*), COALESCE(SUM(answered), 0) FROM questions"
         ).fetchone()
         unanswered = self._db.execute(
-            "SELECT MIN(question), COUNT(*) AS n FROM questions "
-            "WHERE answered = 0 AND question != ? "
-            "GROUP BY LOWER(TRIM(question, ' ?!.')) ORDER BY n DESC, MIN(id) LIMIT ?",
-            (TOO_LONG_PLACEHOLDER, limit),
+            "SELECT reason, passage_id, COUNT(*) AS n FROM questions WHERE answered = 0 "
+            "GROUP BY reason, passage_id ORDER BY n DESC, MIN(id) LIMIT ?",
+            (limit,),
         ).fetchall()
         votes = self._db.execute(
             "SELECT passage_id, SUM(up), SUM(1 - up) FROM votes "
@@ -235,6 +225,6 @@ class Stats:
             days=self.retention_days,
             questions=int(questions),
             answered=int(answered),
-            unanswered=tuple((str(q), int(n)) for q, n in unanswered),
+            unanswered=tuple(Unanswered(str(r), p, int(n)) for r, p, n in unanswered),
             votes=tuple(Votes(str(p), int(u), int(d)) for p, u, d in votes),
         )

@@ -33,7 +33,7 @@ class IsAdmin(Filter):
 
 
 def stats_reply(summary: Summary, service: AnswerService, lang: Lang) -> Reply:
-    """Show the statistics: counts, frequent unanswered questions, votes per passage."""
+    """Show the statistics: counts, unanswered questions by reason and nearest passage, votes."""
     share = round(summary.answered_share * 100)
     spans = [
         Span(t(lang, "stats_title", days=summary.days), "bold"),
@@ -43,18 +43,33 @@ def stats_reply(summary: Summary, service: AnswerService, lang: Lang) -> Reply:
     ]
     if not summary.unanswered:
         spans.append(Span("\n" + t(lang, "stats_none")))
-    for question, count in summary.unanswered:
-        spans.append(Span(f"\n{count} × {question}"))
+    for group in summary.unanswered:
+        spans.append(Span(f"\n{group.count} × {_reason(lang, group.reason)}"))
+        if group.passage_id is not None:
+            spans.append(Span(f"  {group.passage_id} "))
+            spans.append(Span(_section(service, group.passage_id), "italic"))
     spans.append(Span("\n\n" + t(lang, "stats_votes"), "bold"))
     if not summary.votes:
         spans.append(Span("\n" + t(lang, "stats_none")))
     for votes in summary.votes:
-        passage = service.passage(votes.passage_id)
-        where = passage.section if passage is not None else "?"
-        where = where if len(where) <= 60 else where[:59].rstrip() + "…"
         spans.append(Span(f"\n👍 {votes.up} / 👎 {votes.down}  {votes.passage_id} "))
-        spans.append(Span(where, "italic"))
+        spans.append(Span(_section(service, votes.passage_id), "italic"))
     return Reply(tuple(spans))
+
+
+def _reason(lang: Lang, reason: str) -> str:
+    """Return why a question was not answered, in words (the stored name if unknown to this version)."""
+    try:
+        return t(lang, "stats_reason_" + reason)
+    except KeyError:
+        return reason
+
+
+def _section(service: AnswerService, passage_id: str) -> str:
+    """Return the title of the passage's section, shortened ("?" if the passage is gone)."""
+    passage = service.passage(passage_id)
+    where = passage.section if passage is not None else "?"
+    return where if len(where) <= 60 else where[:59].rstrip() + "…"
 
 
 async def stats_command(message: Message, stats: Stats, answer_service: AnswerService, lang: Lang) -> None:
