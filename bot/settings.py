@@ -72,10 +72,22 @@ class Settings(BaseSettings):
     shutdown_grace: float = Field(default=8.0, ge=0, le=300, allow_inf_nan=False)
     """Seconds updates in progress get to finish on SIGTERM (Docker kills after 10 s by default)."""
 
+    @field_validator("content_dir", "data_dir", mode="before")
+    @classmethod
+    def _not_blank(cls, value: object) -> object:
+        # Path("") is the working folder: an empty variable would read or write there unasked.
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("is empty: set a folder, or unset the variable for the default")
+        return value
+
     @field_validator("content_dir", "data_dir", "index_cache_dir")
     @classmethod
     def _home(cls, value: Path | None) -> Path | None:
-        return value.expanduser() if value is not None else None
+        try:
+            return value.expanduser() if value is not None else None
+        except RuntimeError:  # "~someone/..." for a user this machine does not have
+            user = str(value).split("/")[0]
+            raise ValueError(f"cannot expand {user}: this machine has no such user") from None
 
     @field_validator("semantic", mode="before")
     @classmethod

@@ -101,6 +101,18 @@ def save(engine: FastBM25, path: Path, fingerprint: str) -> None:
     save_arrays(path, arrays)
 
 
+def present(path: Path) -> bool:
+    """Return whether a cache file is there; in a folder that cannot be searched, it is not.
+
+    Path.is_file raises where the folder's permissions forbid looking: a cache that cannot be
+    read is rebuilt (its writes then fail with a warning), never a reason not to answer.
+    """
+    try:
+        return path.is_file()
+    except OSError:
+        return False
+
+
 def save_arrays(path: Path, arrays: dict[str, NDArray[np.generic]]) -> None:
     """Write arrays as an .npz file atomically (no pickle), readable by this user only.
 
@@ -125,7 +137,7 @@ def save_arrays(path: Path, arrays: dict[str, NDArray[np.generic]]) -> None:
 
 def load(path: Path, params: BM25Params, fingerprint: str) -> FastBM25 | None:
     """Return the cached engine, or None if the file is missing, stale, damaged or inconsistent."""
-    if not path.is_file():
+    if not present(path):
         return None
     try:
         with np.load(path, allow_pickle=False) as stored:
@@ -195,7 +207,7 @@ def save_stamped(path: Path, fingerprint: str, arrays: dict[str, NDArray[np.gene
 
 def load_stamped(path: Path, fingerprint: str) -> dict[str, NDArray[np.generic]] | None:
     """Return the arrays saved with this fingerprint, or None if missing, stale or damaged."""
-    if not path.is_file():
+    if not present(path):
         return None
     try:
         with np.load(path, allow_pickle=False) as stored:

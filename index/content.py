@@ -21,8 +21,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import errno
 import hashlib
+import os
 import re
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -59,13 +62,41 @@ _INVISIBLE = re.compile(f"[{_INVISIBLE_CHARS}]")
 _KEY_RE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s*:\s*(.*)$")
 
 
-def load_corpus(directory: Path) -> Corpus:
-    """Load every ``*.md`` file of a folder; raise ContentError on the first problem."""
-    if not directory.is_dir():
-        raise ContentError(directory, 0, "content folder not found")
-    files = sorted(p for p in directory.glob("*.md") if p.is_file())
+def content_files(directory: Path) -> list[Path]:
+    """Return the folder's ``*.md`` files in name order; raise ContentError for one that cannot be read.
+
+    A folder (or a pipe) named ``*.md`` is not content and is passed over; a link to nothing
+    or a folder that cannot be listed stops the load with one line: never half the content.
+    """
+    try:
+        names = sorted(os.listdir(directory))
+    except FileNotFoundError:
+        raise ContentError(directory, 0, "content folder not found") from None
+    except NotADirectoryError:
+        raise ContentError(directory, 0, "content folder not found (this is a file)") from None
+    except OSError as exc:
+        raise ContentError(directory, 0, f"cannot read the content folder ({exc.strerror})") from None
+    files = []
+    for name in names:
+        if not name.endswith(".md"):
+            continue
+        path = directory / name
+        try:
+            mode = path.stat().st_mode  # through a symbolic link
+        except OSError as exc:
+            if exc.errno in (errno.ENOENT, errno.ELOOP):  # listed, so a link to nothing
+                raise ContentError(path, 0, "a symbolic link to nothing (broken or looping)") from None
+            raise ContentError(path, 0, f"cannot read the file ({exc.strerror})") from None
+        if stat.S_ISREG(mode):
+            files.append(path)
     if not files:
         raise ContentError(directory, 0, "no *.md content files in this folder")
+    return files
+
+
+def load_corpus(directory: Path) -> Corpus:
+    """Load every ``*.md`` file of a folder; raise ContentError on the first problem."""
+    files = content_files(directory)
     parsed: list[tuple[Document, list[Section]]] = []
     translated: list[tuple[Document, list[Section]]] = []
     seen: dict[str, tuple[Path, int]] = {}
@@ -219,7 +250,11 @@ def _parse_header(path: Path, lines: list[str]) -> tuple[dict[str, str], dict[st
 
 def parse_document(path: Path) -> tuple[Document, list[Section], int]:
     """Parse one content file into its document, sections and the line of its id."""
-    text, digest = decode(path, path.read_bytes())
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ContentError(path, 0, f"cannot read the file ({exc.strerror})") from None
+    text, digest = decode(path, raw)
     lines = text.splitlines()
     document, id_line, body_start = parse_header(path, lines, digest)
     return document, parse_body(path, lines, body_start, document), id_line

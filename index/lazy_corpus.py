@@ -28,6 +28,7 @@ from index.cache import fingerprint, load_stamped, pack_strings, save_stamped, u
 from index.content import (
     ContentError,
     Corpus,
+    content_files,
     decode_text,
     file_digest,
     layout_body,
@@ -48,11 +49,9 @@ _UNFIT = (ValueError, KeyError, TypeError, IndexError)
 
 def load_corpus_cached(directory: Path, cache_dir: Path | None) -> Corpus:
     """Return the folder's corpus, its passages parsed lazily when the folder has no translations."""
-    if cache_dir is None or not directory.is_dir():
+    if cache_dir is None:
         return load_corpus(directory)
-    files = sorted(p for p in directory.glob("*.md") if p.is_file())
-    if not files:
-        return load_corpus(directory)  # which says the folder has no content files
+    files = content_files(directory)
     key = fingerprint("corpus-summary-v4", str(directory.resolve()), [p.name for p in files])
     path = cache_dir / SUMMARY_NAME
     record = _Record.load(path, key, len(files))

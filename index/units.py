@@ -25,7 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from index.analysis import Analyzer
-from index.cache import fingerprint, load_stamped, pack_strings, save_stamped, unpack_strings
+from index.cache import fingerprint, load_stamped, pack_strings, present, save_stamped, unpack_strings
 from index.content import Corpus, Passage
 
 logger = logging.getLogger(__name__)
@@ -165,7 +165,7 @@ def analyse_corpus(
     """Return the analysis of all passages, as one pass would give it, document by document."""
     units = units_of(corpus, analyzer.signature)
     folder = cache_dir / UNITS_FOLDER if cache_dir is not None else None
-    kept = {u.key for u in units if folder is not None and (folder / f"{u.key}.npz").is_file()}
+    kept = {u.key for u in units if folder is not None and present(folder / f"{u.key}.npz")}
     todo = [unit for unit in units if unit.key not in kept]
     fresh = sum(unit.end - unit.start for unit in todo)
     started = time.monotonic()

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from index.cache import UNREADABLE, save_arrays
+from index.cache import UNREADABLE, present, save_arrays
 from index.semantic import Embedder, Vectors
 
 FORMAT_VERSION = 1
@@ -39,7 +39,7 @@ def text_key(text: str, query: bool = False) -> bytes:
 
 def load_vectors(path: Path, signature: str, dim: int) -> dict[bytes, NDArray[np.float32]]:
     """Return the vectors of a file made by this embedder, or {} if missing, stale or damaged."""
-    if not path.is_file():
+    if not present(path):
         return {}
     try:
         with np.load(path, allow_pickle=False) as stored:

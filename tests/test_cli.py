@@ -157,6 +157,10 @@ def test_console_quit_exits_zero() -> None:
         (("ask", "x"), {"INDEX_WORKERS": "0"}, "INDEX_WORKERS"),
         (("ask", "x"), {"INDEX_WORKERS": "two"}, "INDEX_WORKERS"),
         (("content",), {"CONTENT_DIR": "/nonexistent/content"}, "content folder not found"),
+        (("content",), {"CONTENT_DIR": ""}, "bad setting CONTENT_DIR: Value error, is empty"),
+        (("ask", "x"), {"DATA_DIR": " "}, "bad setting DATA_DIR: Value error, is empty"),
+        (("content",), {"CONTENT_DIR": "~no_such_user_here/c"}, "CONTENT_DIR: Value error, cannot expand"),
+        (("ask", "x"), {"INDEX_CACHE_DIR": "~no_such_user_here/c"}, "INDEX_CACHE_DIR: Value error, cannot"),
     ],
 )
 def test_bad_arguments_give_one_line_and_nonzero_exit(
@@ -273,3 +277,49 @@ def test_a_command_run_in_process_leaves_the_collector_as_it_found_it(
     assert main(["ask", "How many generators did Kusto Group deliver?"]) == 0
     assert gc.isenabled() and gc.get_freeze_count() == frozen  # nothing frozen in a host process
     assert "41 high-power generators" in capsys.readouterr().out
+
+
+def _without_root_powers() -> list[str]:
+    """Return a command prefix under which file permissions bind (root ignores them), or skip."""
+    if os.geteuid() != 0:
+        return []
+    if shutil.which("setpriv") is None:
+        pytest.skip("running as root without setpriv: permissions cannot be tested")
+    return ["setpriv", "--bounding-set=-dac_override,-dac_read_search,-fowner"]
+
+
+def _run_as(prefix: list[str], *args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    full_env = {k: v for k, v in os.environ.items() if k not in ("CONTENT_DIR", "TOP_K", "ANSWER_THRESHOLD")}
+    full_env.update(PYTHONPATH=str(ROOT), SEMANTIC="off", **env)
+    command = [*prefix, sys.executable, "-m", "bot", *args]
+    return subprocess.run(
+        command, capture_output=True, text=True, env=full_env, cwd=ROOT, timeout=60, check=False
+    )
+
+
+def test_an_unreadable_content_file_is_one_line_naming_it(tmp_path: Path) -> None:
+    prefix = _without_root_powers()
+    folder = tmp_path / "content"
+    shutil.copytree(ROOT / "content", folder)
+    locked = folder / "pavlenko-2024-05-18.uk.md"
+    locked.chmod(0)
+    try:
+        for cache in ("", str(tmp_path / "cache")):  # the full and the lazily parsing loader
+            result = _run_as(prefix, "ask", "hi", env={"CONTENT_DIR": str(folder), "INDEX_CACHE_DIR": cache})
+            assert result.returncode == 1 and "Traceback" not in result.stderr
+            assert result.stderr.strip() == f"error: {locked}:0: cannot read the file (Permission denied)"
+    finally:
+        locked.chmod(0o644)
+
+
+def test_a_cache_folder_that_cannot_be_used_does_not_stop_the_answer(tmp_path: Path) -> None:
+    prefix = _without_root_powers()
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    cache.chmod(0o644)  # listed but not searchable: every lookup inside it fails
+    try:
+        result = _run_as(prefix, "ask", "What about ambulances?", env={"INDEX_CACHE_DIR": str(cache)})
+    finally:
+        cache.chmod(0o755)
+    assert result.returncode == 0 and "Traceback" not in result.stderr
+    assert "ambulance" in result.stdout.lower() and "cannot write the index cache" in result.stderr

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from index.content import ContentError, load_corpus
+from index.lazy_corpus import load_corpus_cached
 
 ROOT = Path(__file__).resolve().parents[1]
 CONTENT = ROOT / "content"
@@ -132,6 +133,24 @@ def test_missing_or_empty_folder(tmp_path: Path) -> None:
         load_corpus(tmp_path)
     with pytest.raises(ContentError, match="content folder not found"):
         load_corpus(tmp_path / "nope")
+
+
+@pytest.mark.parametrize("target", ["loop.md", "/nonexistent/file.md"])
+def test_a_link_to_nothing_is_named_not_skipped(tmp_path: Path, target: str) -> None:
+    # Skipping it would load the rest silently: half the content, and nobody told.
+    folder = tmp_path / "content"
+    shutil.copytree(ROOT / "content", folder)
+    (folder / "loop.md").symlink_to(target)
+    (folder / "notes.md").mkdir()  # a folder named *.md is not content: passed over
+    for loader in (load_corpus, lambda d: load_corpus_cached(d, tmp_path / "cache")):
+        with pytest.raises(ContentError, match=r"loop\.md:0: a symbolic link to nothing"):
+            loader(folder)
+
+
+def test_a_folder_path_that_is_a_file_is_named(tmp_path: Path) -> None:
+    (tmp_path / "file.md").write_text("x", encoding="utf-8")
+    with pytest.raises(ContentError, match=r"content folder not found \(this is a file\)"):
+        load_corpus(tmp_path / "file.md")
 
 
 TRANSLATION_HEADER = (
