@@ -116,7 +116,7 @@ def cmd_ask(replies: Replies, args: argparse.Namespace, stdin: TextIO, stdout: T
         if not args.json:
             raise UsageError("give a QUESTION, or use --json to read questions from stdin")
         for line in stdin:
-            answer = service.ask(line.rstrip("\n"), args.top)
+            answer = service.ask(line.rstrip("\r\n"), args.top)  # a CRLF file too
             stdout.write(json.dumps(answer_json(answer, replies), ensure_ascii=False) + "\n")
             stdout.flush()
         return 0
@@ -203,6 +203,9 @@ def cmd_build(settings: Settings, stdout: TextIO, stderr: TextIO) -> int:
         f"built {len(service.corpus.passages)} passages{vectors} in {time.monotonic() - started:.1f} s, "
         f"BM25 index {'loaded' if service.index.loaded else 'built'}; cache: {where}\n"
     )
+    if settings.index_cache_dir is not None and not service.index.cached:
+        stderr.write(f"error: the index could not be written to INDEX_CACHE_DIR={settings.index_cache_dir}\n")
+        return 1
     return 0
 
 

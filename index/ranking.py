@@ -105,6 +105,8 @@ class PassageIndex:
         n = len(corpus.passages)
         lexical = load_lexical(cache_dir, key, self.params.bm25, n) if cache_dir is not None else None
         self.loaded = lexical is not None
+        self.cached = self.loaded
+        """Whether the cache folder holds this index (loaded from it, or written to it now)."""
         if lexical is None:
             lexical = build(
                 corpus,
@@ -117,6 +119,7 @@ class PassageIndex:
             if cache_dir is not None:
                 try:
                     save_lexical(lexical, cache_dir, key)
+                    self.cached = True
                 except OSError as exc:
                     # A cache that cannot be written costs a rebuild next start, nothing more.
                     logger.warning("cannot write the index cache in %s: %s", cache_dir, exc)

@@ -69,6 +69,12 @@ def test_ask_json_reads_questions_from_stdin_in_order() -> None:
     assert [line["question"] for line in lines] == questions
     assert [line["answered"] for line in lines] == [True, False, False, False]
     assert all(len(line["results"]) <= 3 for line in lines)
+    # Lines from a file saved on Windows end in CR LF: the CR is not part of the question.
+    crlf = run("ask", "--json", stdin="What about ambulances?\r\nTell me a joke\r\n")
+    assert [json.loads(line)["question"] for line in crlf.stdout.splitlines()] == [
+        "What about ambulances?",
+        "Tell me a joke",
+    ]
 
 
 def test_content_lists_the_seven_sections() -> None:
@@ -323,3 +329,11 @@ def test_a_cache_folder_that_cannot_be_used_does_not_stop_the_answer(tmp_path: P
         cache.chmod(0o755)
     assert result.returncode == 0 and "Traceback" not in result.stderr
     assert "ambulance" in result.stdout.lower() and "cannot write the index cache" in result.stderr
+
+
+def test_content_build_says_so_when_the_cache_could_not_be_written(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    cache.write_text("a file where the cache folder should be", encoding="utf-8")
+    result = run("content", "--build", env={"INDEX_CACHE_DIR": str(cache), "SEMANTIC": "off"})
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert f"error: the index could not be written to INDEX_CACHE_DIR={cache}" in result.stderr
