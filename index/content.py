@@ -297,7 +297,8 @@ def read_body(
     sections = 0
     for number, raw in enumerate([*lines[body_start:], ""], start=body_start + first_line):
         line = raw.strip()
-        if paragraph and (not line or line.startswith("## ")):
+        heading = line.startswith("## ") or line == "##"  # "##" alone: a heading without a title
+        if paragraph and (not line or heading):
             if not in_section:
                 raise ContentError(
                     path, paragraph_line, "passage outside any section: add a '## ' heading above it"
@@ -307,7 +308,7 @@ def read_body(
             paragraph = []
         if not line:
             continue
-        if line.startswith("## "):
+        if heading:
             if in_section and not paragraphs:
                 raise ContentError(path, title_line, "section has no passages under it")
             title, title_line, paragraphs = line[3:].strip(), number, 0

@@ -97,6 +97,7 @@ BROKEN = [
     ("emptysec.md", GOOD_HEADER + "\n## Q?\n\n## R?\n\nText.\n", 9, "no passages"),
     ("dup.md", GOOD_HEADER + "\n## Q?\n\nSame.\n\nSame.\n", 13, "duplicate passage id"),
     ("h1.md", GOOD_HEADER + "\n# Title\n", 9, "'## ' headings"),
+    ("notitle.md", GOOD_HEADER + "\n## Q?\n\nText.\n\n## \n\nMore.\n", 13, "empty section title"),
 ]
 
 
