@@ -28,6 +28,11 @@ _PURGE_EVERY = _HOUR
 BUSY_TIMEOUT_S = 0.05
 """How long a write waits for a lock another process holds (a backup, a staff query) before it is
 dropped: writes run between answers, so SQLite's default 5 s would hold every user up that long."""
+OPEN_TIMEOUT_S = 5.0
+"""How long opening waits for such a lock: once, at start, where a few seconds hold up no one."""
+PAUSE_AFTER_LOCK_S = 5.0
+"""After a write found the file locked, writes are dropped at once for this long: a lock held for
+minutes would otherwise cost every answer the wait."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,16 +109,20 @@ class Stats:
             os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
             os.chmod(path, 0o600)
         self._db = sqlite3.connect(
-            path if path is not None else ":memory:", isolation_level=None, timeout=BUSY_TIMEOUT_S
+            path if path is not None else ":memory:", isolation_level=None, timeout=OPEN_TIMEOUT_S
         )
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        self._texts_on_disk = False
+        """Texts of an earlier version deleted, but still in the file until a checkpoint succeeds."""
         self._forget_texts()
         self._last_purge = 0.0
+        self._paused_until = 0.0
         self.failures = 0
         """Statistics writes that failed since start (a full disk, a damaged or locked file)."""
         self.purge()
+        self._db.execute(f"PRAGMA busy_timeout = {round(BUSY_TIMEOUT_S * 1000)}")
 
     @classmethod
     def open(cls, data_dir: Path, retention_days: int = 30) -> Stats:
@@ -148,8 +157,16 @@ class Stats:
         if "question" in columns:
             self._db.execute("ALTER TABLE questions DROP COLUMN question")
             self._db.execute("VACUUM")  # rewrites the file: the freed pages held the texts
-            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self._texts_on_disk = True
+            self._checkpoint()
             logger.info("statistics: question texts stored by an earlier version deleted")
+
+    def _checkpoint(self) -> None:
+        """Copy the write-ahead log into the file and empty it, if no other reader holds it back."""
+        # Until this succeeds, the old texts' pages are still in the file and the log: it is
+        # tried again after each write (another process reading the file blocks it, silently).
+        busy, _, _ = self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        self._texts_on_disk = self._texts_on_disk and busy != 0
 
     def record_answer(self, answer: Answer) -> None:
         """Store that a question was asked: answered or why not, the nearest passage, language, hour."""
@@ -181,11 +198,18 @@ class Stats:
         """Run one write and return the row it made; a failure is logged and counted, never raised."""
         if not self.available:
             return None
+        if 0 <= self._paused_until - self._clock() <= PAUSE_AFTER_LOCK_S:  # a clock set back ends it too
+            self.failures += 1
+            return None
         try:
             row = self._db.execute(sql, values).lastrowid
             self._purge_now_and_then()
+            if self._texts_on_disk:
+                self._checkpoint()
             return row
         except sqlite3.Error as exc:
+            if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+                self._paused_until = self._clock() + PAUSE_AFTER_LOCK_S
             self.failures += 1
             if self.failures == 1 or self.failures % 100 == 0:
                 # The exception's type only: its message could quote the statement's values.

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
 
 from bot.service import AnswerService
-from bot.stats import DB_NAME, Stats
+from bot.stats import DB_NAME, PAUSE_AFTER_LOCK_S, Stats
 
 DAY = 86400
 
@@ -55,9 +56,10 @@ def test_summary_counts_and_groups_unanswered_questions_without_keeping_their_te
         assert word not in stored
 
 
-def test_question_texts_stored_by_an_earlier_version_are_deleted_from_the_file(tmp_path: Path) -> None:
-    path = tmp_path / DB_NAME
-    with sqlite3.connect(path) as db:  # the schema before, with texts in it
+def _old_database(path: Path) -> None:
+    """Write a statistics database of the earlier schema, with texts in it."""
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA journal_mode=WAL")  # as that version kept it
         db.execute(
             "CREATE TABLE questions (id INTEGER PRIMARY KEY, asked_hour INTEGER NOT NULL, "
             "question TEXT NOT NULL, answered INTEGER NOT NULL, reason TEXT NOT NULL, passage_id TEXT, "
@@ -68,7 +70,12 @@ def test_question_texts_stored_by_an_earlier_version_are_deleted_from_the_file(t
             "VALUES (?, ?, 0, 'low_confidence', NULL, 'en')",
             [(1_717_000_000, f"I am Olena Petrenko from Abay street {n}") for n in range(200)],
         )
-    assert b"Olena" in path.read_bytes()
+    assert b"Olena" in b"".join(p.read_bytes() for p in path.parent.iterdir())
+
+
+def test_question_texts_stored_by_an_earlier_version_are_deleted_from_the_file(tmp_path: Path) -> None:
+    path = tmp_path / DB_NAME
+    _old_database(path)
     stats = Stats(path, clock=Clock(1_717_000_000.0))
     summary = stats.summary()
     stats.close()
@@ -161,18 +168,53 @@ def test_the_database_is_readable_by_its_owner_only(tmp_path: Path) -> None:
 
 
 def test_a_write_while_another_process_holds_the_lock_is_dropped_not_waited_for(tmp_path: Path) -> None:
-    stats = Stats.open(tmp_path, retention_days=30)
+    clock = Clock()
+    stats = Stats(tmp_path / DB_NAME, retention_days=30, clock=clock)
     # A backup or a staff query in another process keeps a write transaction open.
     holder = sqlite3.connect(tmp_path / DB_NAME, isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")
     try:
         assert stats.record_vote("p1", True) is None  # dropped, counted, not raised
         assert stats.failures == 1
-        # Writes run between answers: they give up after milliseconds, not SQLite's default 5 s.
+        # Writes run between answers: they give up after milliseconds, not SQLite's default 5 s,
+        # and for a few seconds after that they do not even try.
         (busy_ms,) = stats._db.execute("PRAGMA busy_timeout").fetchone()
         assert 0 < busy_ms <= 100
+        clock.now += PAUSE_AFTER_LOCK_S / 2
+        assert stats.record_vote("p1", True) is None and stats.failures == 2
     finally:
         holder.execute("ROLLBACK")
         holder.close()
+    clock.now += PAUSE_AFTER_LOCK_S
     assert stats.record_vote("p1", True) is not None  # the lock gone, writes go through again
     stats.close()
+
+
+def test_a_lock_held_while_the_bot_opens_the_database_is_waited_out(tmp_path: Path) -> None:
+    Stats(tmp_path / DB_NAME).close()
+    holder = sqlite3.connect(tmp_path / DB_NAME, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN EXCLUSIVE")
+
+    def release() -> None:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+    threading.Timer(0.5, release).start()
+    stats = Stats.open_or_off(tmp_path)  # at start a few seconds are waited, not 50 ms
+    assert stats.available and stats.record_vote("p1", True) is not None
+    stats.close()
+
+
+def test_texts_of_an_earlier_version_leave_the_file_once_another_reader_lets_go(tmp_path: Path) -> None:
+    path = tmp_path / DB_NAME
+    _old_database(path)
+    reader = sqlite3.connect(path, isolation_level=None)
+    reader.execute("BEGIN")
+    reader.execute("SELECT COUNT(*) FROM questions").fetchone()  # holds a snapshot: blocks the checkpoint
+    stats = Stats(path, clock=Clock(1_717_000_000.0))
+    reader.execute("COMMIT")
+    reader.close()
+    stats.record_vote("p1", True)  # the next write checkpoints again
+    stored = b"".join(p.read_bytes() for p in tmp_path.iterdir())
+    stats.close()
+    assert b"Olena" not in stored
