@@ -201,3 +201,26 @@ async def test_updates_fetched_past_while_unfinished_are_counted_if_the_bot_stop
     assert "5 updates confirmed while in progress did not finish" in caplog.text
     assert fake.confirmed() and json.loads((tmp_path / STATE_FILE).read_text())["done"] == []
     await bot.session.close()
+
+
+async def test_a_stop_whose_last_confirmation_fails_answers_nothing_twice(
+    fake: FakeTelegram, tmp_path: Path
+) -> None:
+    bot = Bot(fake.token, session=build_session(fake.url))
+    for text in "a b".split():
+        fake.send(HALYNA, text)
+    handled: list[str] = []
+    first = Poller(bot, recording_dispatcher(handled, None), grace=0.2, state_dir=tmp_path, timeout=1)
+    stop = asyncio.Event()
+    task = asyncio.create_task(first.run(stop))
+    async with asyncio.timeout(10):
+        while len(handled) < 2:
+            await asyncio.sleep(0.02)
+    fake.fail("getUpdates", 500, times=1)  # the confirmation sent on the way out
+    stop.set()
+    await task
+    assert not fake.confirmed()  # Telegram still has both: the next start gets them again...
+    second = Poller(bot, recording_dispatcher(handled, None), grace=0.2, state_dir=tmp_path, timeout=1)
+    await poll_until(second, fake.confirmed)
+    assert handled == ["a", "b"]  # ...and skips them, by the state file's list of handled ids
+    await bot.session.close()

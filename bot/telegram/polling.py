@@ -124,6 +124,8 @@ class Poller:
         """Handled ids at or above the confirmation point."""
         self._floor = 0
         """Updates below this id are confirmed even if still in progress (a full batch was in hand)."""
+        self._told = 0
+        """The offset of the last getUpdates that got an answer: Telegram has confirmed all below it."""
         self._finished = asyncio.Event()
         self.skipped = 0
         """Updates that could not be read."""
@@ -140,7 +142,8 @@ class Poller:
         failures = 0
         while not stop.is_set():
             offset = self.confirm_offset
-            self._done = {i for i in self._done if i >= offset}
+            # Handled ids are kept until Telegram has them confirmed: a fetch that fails confirms nothing.
+            self._done = {i for i in self._done if i >= self._told}
             method = FetchUpdates(
                 offset=offset or None, limit=self.limit, timeout=self.timeout, allowed_updates=allowed
             )
@@ -163,6 +166,7 @@ class Poller:
                     await asyncio.wait_for(stop.wait(), delay)
                 continue
             failures = 0
+            self._told = max(self._told, offset)
             new = self._start_all(raw)
             if not new and len(raw) >= self.limit:
                 # A whole batch in hand: nothing beyond it can be fetched until the offset moves.
@@ -242,9 +246,14 @@ class Poller:
         else:
             offset = self._next
         if offset:
-            with contextlib.suppress(TelegramAPIError, ClientDecodeError, TimeoutError):
+            try:
                 await self.bot(FetchUpdates(offset=offset, limit=1, timeout=0), request_timeout=5)
-        self._save_state(offset)
+                self._told = max(self._told, offset)
+            except (TelegramAPIError, ClientDecodeError, TimeoutError) as exc:
+                # Telegram gives the next start everything from the last offset it did confirm:
+                # the state file lists what was handled since, so that none is answered twice.
+                logger.warning("stopping: the last updates could not be confirmed (%s)", type(exc).__name__)
+        self._save_state(self._told)
 
     def _load_state(self) -> None:
         if self.state is None or not self.state.exists():
