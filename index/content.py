@@ -65,8 +65,9 @@ _KEY_RE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s*:\s*(.*)$")
 def content_files(directory: Path) -> list[Path]:
     """Return the folder's ``*.md`` files in name order; raise ContentError for one that cannot be read.
 
-    A folder (or a pipe) named ``*.md`` is not content and is passed over; a link to nothing
-    or a folder that cannot be listed stops the load with one line: never half the content.
+    A folder (or a pipe) named ``*.md``, and a hidden file, are not content and are passed over;
+    a link to nothing or a folder that cannot be listed stops the load with one line: never
+    half the content.
     """
     try:
         names = sorted(os.listdir(directory))
@@ -78,7 +79,8 @@ def content_files(directory: Path) -> list[Path]:
         raise ContentError(directory, 0, f"cannot read the content folder ({exc.strerror})") from None
     files = []
     for name in names:
-        if not name.endswith(".md"):
+        # Hidden names are editors' and systems' own: Emacs's lock link ".#x.md", macOS's "._x.md".
+        if not name.endswith(".md") or name.startswith("."):
             continue
         path = directory / name
         try:

@@ -143,9 +143,20 @@ def test_a_link_to_nothing_is_named_not_skipped(tmp_path: Path, target: str) -> 
     shutil.copytree(ROOT / "content", folder)
     (folder / "loop.md").symlink_to(target)
     (folder / "notes.md").mkdir()  # a folder named *.md is not content: passed over
+    (folder / ".#pavlenko-2024-05-18.md").symlink_to("root@host.1234:1700000000")  # Emacs's lock: too
     for loader in (load_corpus, lambda d: load_corpus_cached(d, tmp_path / "cache")):
         with pytest.raises(ContentError, match=r"loop\.md:0: a symbolic link to nothing"):
             loader(folder)
+
+
+def test_hidden_files_are_not_content(tmp_path: Path) -> None:
+    # An editor's lock (a link to nothing while the file is open) or a copy macOS leaves beside it.
+    folder = tmp_path / "content"
+    shutil.copytree(ROOT / "content", folder)
+    (folder / ".#pavlenko-2024-05-18.md").symlink_to("root@host.1234:1700000000")
+    (folder / "._pavlenko-2024-05-18.md").write_bytes(b"\x00\x05\x16\x07 not text")
+    for loader in (load_corpus, lambda d: load_corpus_cached(d, tmp_path / "cache")):
+        assert len(loader(folder).passages) == len(load_corpus(ROOT / "content").passages)
 
 
 def test_a_folder_path_that_is_a_file_is_named(tmp_path: Path) -> None:
