@@ -203,10 +203,24 @@ def cmd_build(settings: Settings, stdout: TextIO, stderr: TextIO) -> int:
         f"built {len(service.corpus.passages)} passages{vectors} in {time.monotonic() - started:.1f} s, "
         f"BM25 index {'loaded' if service.index.loaded else 'built'}; cache: {where}\n"
     )
-    if settings.index_cache_dir is not None and not service.index.cached:
-        stderr.write(f"error: the index could not be written to INDEX_CACHE_DIR={settings.index_cache_dir}\n")
+    if settings.index_cache_dir is None:
+        return 0
+    del service, dense  # the next start, as it will be: everything loaded, nothing built
+    missing = _not_cached(build_service(settings))
+    if missing:
+        where = f"INDEX_CACHE_DIR={settings.index_cache_dir}"
+        stderr.write(f"error: not kept in {where}, so built again at each start: {', '.join(missing)}\n")
         return 1
     return 0
+
+
+def _not_cached(service: AnswerService) -> list[str]:
+    """Return what a start of this service had to build instead of loading it from the cache."""
+    missing = [] if service.index.loaded else ["the BM25 index"]
+    missing += [f"the {t.language} translation's index" for t in service.translated if not t.index.loaded]
+    if service.dense is not None and service.dense.encoded:
+        missing.append(f"{service.dense.encoded} passage and sentence vectors")
+    return missing
 
 
 class UsageError(Exception):

@@ -19,6 +19,7 @@ from index.ranking import Hit, PassageIndex, RankingParams
 
 if TYPE_CHECKING:
     from index.dense import DenseIndex
+    from index.hybrid import TranslatedIndex
     from index.semantic import Embedder
     from index.vectors import Progress
 
@@ -132,6 +133,11 @@ class AnswerService:
     def semantic(self) -> bool:
         """Return whether embeddings take part in ranking."""
         return self.embedder is not None
+
+    @property
+    def translated(self) -> tuple[TranslatedIndex, ...]:
+        """Return the BM25 indexes of the translations, one per language."""
+        return self._answerer.index.translated
 
     @property
     def dense(self) -> DenseIndex | None:

@@ -336,4 +336,15 @@ def test_content_build_says_so_when_the_cache_could_not_be_written(tmp_path: Pat
     cache.write_text("a file where the cache folder should be", encoding="utf-8")
     result = run("content", "--build", env={"INDEX_CACHE_DIR": str(cache), "SEMANTIC": "off"})
     assert result.returncode == 1 and "Traceback" not in result.stderr
-    assert f"error: the index could not be written to INDEX_CACHE_DIR={cache}" in result.stderr
+    assert f"error: not kept in INDEX_CACHE_DIR={cache}, so built again at each start: the BM25 index" in (
+        result.stderr
+    )
+    # Only one part that cannot be kept (a file where the translation's folder goes) is named too.
+    part = tmp_path / "part"
+    part.mkdir()
+    (part / "translation-uk").write_text("in the way", encoding="utf-8")
+    partly = run("content", "--build", env={"INDEX_CACHE_DIR": str(part), "SEMANTIC": "off"})
+    assert partly.returncode == 1 and "Traceback" not in partly.stderr
+    assert partly.stderr.strip().splitlines()[-1] == (
+        f"error: not kept in INDEX_CACHE_DIR={part}, so built again at each start: the uk translation's index"
+    )
