@@ -34,9 +34,12 @@ def default_content_dir() -> Path:
     return bundled_content_dir()
 
 
-def default_cache_dir() -> Path:
-    """Return the per-user cache folder for built indexes and passage vectors."""
-    return Path(platformdirs.user_cache_dir("embassy-qa-bot", appauthor=False))
+def default_cache_dir() -> Path | None:
+    """Return the per-user cache folder for built indexes and passage vectors (None: no home folder)."""
+    try:
+        return Path(platformdirs.user_cache_dir("embassy-qa-bot", appauthor=False)).expanduser()
+    except (RuntimeError, KeyError):  # no HOME and a user id without a passwd entry (some containers)
+        return None
 
 
 class Settings(BaseSettings):

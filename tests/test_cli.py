@@ -348,3 +348,15 @@ def test_content_build_says_so_when_the_cache_could_not_be_written(tmp_path: Pat
     assert partly.stderr.strip().splitlines()[-1] == (
         f"error: not kept in INDEX_CACHE_DIR={part}, so built again at each start: the uk translation's index"
     )
+
+
+def test_without_a_home_folder_the_cache_is_off_not_a_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    import platformdirs
+
+    from bot.settings import default_cache_dir
+
+    def no_home(*args: object, **kwargs: object) -> str:
+        raise RuntimeError("could not determine home directory")  # no HOME, no passwd entry
+
+    monkeypatch.setattr(platformdirs, "user_cache_dir", no_home)
+    assert default_cache_dir() is None
