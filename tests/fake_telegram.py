@@ -362,6 +362,10 @@ class FakeTelegram:
             retry_after = 1
         self._failures.setdefault(method.lower(), []).append(Failure(status, times, retry_after, disconnect))
 
+    def clear_failures(self) -> None:
+        """Forget every failure still due: requests succeed again."""
+        self._failures.clear()
+
     def _take_failure(self, method: str) -> Failure | None:
         queue = self._failures.get(method.lower())
         if not queue:

@@ -207,20 +207,26 @@ async def test_a_stop_whose_last_confirmation_fails_answers_nothing_twice(
     fake: FakeTelegram, tmp_path: Path
 ) -> None:
     bot = Bot(fake.token, session=build_session(fake.url))
-    for text in "a b".split():
-        fake.send(HALYNA, text)
+    fake.send(HALYNA, "block")
     handled: list[str] = []
-    first = Poller(bot, recording_dispatcher(handled, None), grace=0.2, state_dir=tmp_path, timeout=1)
+    blocked = asyncio.Event()
+    first = Poller(bot, recording_dispatcher(handled, blocked), grace=0.2, state_dir=tmp_path, timeout=1)
     stop = asyncio.Event()
     task = asyncio.create_task(first.run(stop))
     async with asyncio.timeout(10):
-        while len(handled) < 2:
-            await asyncio.sleep(0.02)
-    fake.fail("getUpdates", 500, times=1)  # the confirmation sent on the way out
+        while not first._running:  # fetched, being handled
+            await asyncio.sleep(0.01)
+    # From now on Telegram does not answer getUpdates: no fetch confirms it, nor the one on the way out.
+    fake.fail("getUpdates", 500, times=10_000)
+    blocked.set()
+    async with asyncio.timeout(10):
+        while not handled:
+            await asyncio.sleep(0.01)
     stop.set()
     await task
-    assert not fake.confirmed()  # Telegram still has both: the next start gets them again...
+    fake.clear_failures()
+    assert not fake.confirmed()  # Telegram gives it again to the next start...
     second = Poller(bot, recording_dispatcher(handled, None), grace=0.2, state_dir=tmp_path, timeout=1)
     await poll_until(second, fake.confirmed)
-    assert handled == ["a", "b"]  # ...and skips them, by the state file's list of handled ids
+    assert handled == ["block"]  # ...which skips it, by the state file's list of handled ids
     await bot.session.close()
