@@ -155,19 +155,28 @@ async def test_a_users_commands_do_not_overtake_their_questions(start_bot: Start
     assert "nazovni" in replies[0].plain.lower() and "ambulance" in replies[2].plain.lower()
 
 
-async def test_a_full_batch_of_unfinished_updates_does_not_keep_the_next_ones_out(
-    fake: FakeTelegram, tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
-    # getUpdates gives `limit` updates from the offset, and the offset waits for the oldest
-    # unfinished one: a flood waiting behind a slow reply kept everyone else's messages out.
+def a_batch_behind_slow_ones(
+    fake: FakeTelegram, tmp_path: Path, grace: float
+) -> tuple[Bot, Poller, list[str], asyncio.Event]:
+    """Five updates that wait for an event, then another user's: a poller that fetches 5 at a time."""
     bot = Bot(fake.token, session=build_session(fake.url))
     for _ in range(5):
         fake.send(HALYNA, "block")
     fake.send(STEPAN, "free")
     handled: list[str] = []
     blocked = asyncio.Event()
-    dispatcher = recording_dispatcher(handled, blocked)
-    poller = Poller(bot, dispatcher, grace=5, state_dir=tmp_path, timeout=1, limit=5)
+    poller = Poller(
+        bot, recording_dispatcher(handled, blocked), grace=grace, state_dir=tmp_path, timeout=1, limit=5
+    )
+    return bot, poller, handled, blocked
+
+
+async def test_a_full_batch_of_unfinished_updates_does_not_keep_the_next_ones_out(
+    fake: FakeTelegram, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # getUpdates gives `limit` updates from the offset, and the offset waits for the oldest
+    # unfinished one: a flood waiting behind a slow reply kept everyone else's messages out.
+    bot, poller, handled, blocked = a_batch_behind_slow_ones(fake, tmp_path, grace=5)
     stop = asyncio.Event()
     task = asyncio.create_task(poller.run(stop))
     async with asyncio.timeout(10):
@@ -188,14 +197,7 @@ async def test_a_full_batch_of_unfinished_updates_does_not_keep_the_next_ones_ou
 async def test_updates_fetched_past_while_unfinished_are_counted_if_the_bot_stops_first(
     fake: FakeTelegram, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    bot = Bot(fake.token, session=build_session(fake.url))
-    for _ in range(5):
-        fake.send(HALYNA, "block")
-    fake.send(STEPAN, "free")
-    handled: list[str] = []
-    blocked = asyncio.Event()  # never set
-    dispatcher = recording_dispatcher(handled, blocked)
-    poller = Poller(bot, dispatcher, grace=0.2, state_dir=tmp_path, timeout=1, limit=5)
+    bot, poller, handled, _ = a_batch_behind_slow_ones(fake, tmp_path, grace=0.2)  # never let go
     await poll_until(poller, lambda: "free" in handled)
     # Confirmed when the batch was fetched past: Telegram will not give them again, and the log says so.
     assert "5 updates confirmed while in progress did not finish" in caplog.text
