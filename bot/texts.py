@@ -48,7 +48,8 @@ EN: dict[str, str] = {
     "small_talk_goodbye": "Goodbye! Come back with any question about {topics}.",
     "small_talk_who": (
         "I am a bot, not a person: I answer questions from published texts of the Embassy of Ukraine in "
-        "Kazakhstan, about {topics}, with the passage and its source. I do not keep your name or account. "
+        "Kazakhstan, about {topics}, with the passage and its source. I do not store your name, your account "
+        "or what you write. "
         "See /topics for what I know."
     ),
     "small_talk_ack": "Good. Ask another question whenever you like, or browse /topics.",
@@ -153,7 +154,8 @@ UK: dict[str, str] = {
     "small_talk_goodbye": "До побачення! Повертайтеся із запитаннями про {topics}.",
     "small_talk_who": (
         "Я бот, а не людина: відповідаю на запитання за опублікованими текстами Посольства України в "
-        "Казахстані, про {topics}, уривком тексту і джерелом. Я не зберігаю вашого імені чи акаунта. "
+        "Казахстані, про {topics}, уривком тексту і джерелом. Я не зберігаю ні вашого імені, ні акаунта, "
+        "ні того, що ви пишете. "
         "Що я знаю: /topics."
     ),
     "small_talk_ack": "Добре. Ставте наступне запитання, коли забажаєте, або перегляньте /topics.",
