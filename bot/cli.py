@@ -183,7 +183,9 @@ def cmd_embed(service: AnswerService, stdout: TextIO) -> int:
         raise UsageError(
             f"cannot write the vectors into {service.content_dir}: {exc.strerror or exc}"
         ) from None
-    stdout.write(f"wrote {len(dense.units)} vectors ({dense.encoded} encoded now) to {path}\n")
+    stdout.write(
+        f"wrote {len(dense.units) + len(dense.titles)} vectors ({dense.encoded} encoded now) to {path}\n"
+    )
     return 0
 
 

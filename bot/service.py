@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Literal
 
 from index.content import Corpus, Document, Passage, Section
 from index.decision import Calibration, load_calibration
-from index.examples import ExampleIndex
 from index.intents import IntentIndex
 from index.lazy_corpus import load_corpus_cached
 from index.pipeline import Answerer, detect_language
@@ -25,7 +24,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-Reason = Literal["answered", "empty", "too_long", "small_talk", "consular", "no_match", "low_confidence"]
+Reason = Literal[
+    "answered", "about", "empty", "too_long", "small_talk", "consular", "no_match", "low_confidence"
+]
 
 # Longer than any real question; Telegram messages stop at 4096 characters.
 MAX_QUESTION_CHARS = 1000
@@ -49,6 +50,8 @@ class Answer:
     """For small talk, which kind ('greeting', 'thanks', ...); 'consular' for consular matters."""
     offered: int = 0
     """How many of the first hits are offered as answers: 0 when declined, else at least 1."""
+    about: tuple[Document, ...] = ()
+    """For a question about the texts themselves (reason 'about'): the documents whose headers answer."""
 
     @property
     def answers(self) -> tuple[Hit, ...]:
@@ -111,7 +114,6 @@ class AnswerService:
         self.progress = progress
         self.calibration = calibration or load_calibration()
         self._intents = IntentIndex(embedder, cache_dir)
-        self._examples = ExampleIndex.for_model(embedder, cache_dir)
         self._answerer = self._build(content_dir)
 
     def _build(self, content_dir: Path) -> Answerer:
@@ -124,7 +126,6 @@ class AnswerService:
             params=self.params,
             threshold=self.min_confidence,
             intents=self._intents,
-            examples=self._examples,
             workers=self.workers,
             progress=self.progress,
         )
@@ -192,11 +193,13 @@ class AnswerService:
         if not any(ch.isalnum() for ch in text):
             # Only punctuation or emoji: nothing to search for.
             return Answer(question, False, "no_match", (), 0.0, language)
-        verdict = self._answerer.judge(text, k)
+        verdict = self._answerer.judge(text, k, language)
         ranking = verdict.ranking
         reason: Reason
         intent = verdict.intent.name if verdict.intent is not None else None
-        if verdict.answered:
+        if verdict.about:
+            reason = "about"
+        elif verdict.answered:
             reason = "answered"
         elif intent == "consular":
             reason = "consular"
@@ -216,4 +219,5 @@ class AnswerService:
             corrections=ranking.corrections,
             intent=intent,
             offered=verdict.offered,
+            about=verdict.about,
         )

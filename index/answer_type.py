@@ -47,8 +47,9 @@ _TIME_WORDS = (
     r"|січ\w*|лют\w*|берез\w*|квіт\w*|трав\w*|черв\w*|лип\w*|серп\w*|верес\w*|жовт\w*|листопад\w*"
     r"|груд\w*|рок\w*|рік|тиж\w*|місяц\w*|відтоді|нині|зараз"
 )
-_HAS_NUMBER = re.compile(rf"\d|\b({_NUMBER_WORDS})\b", re.IGNORECASE)
-_HAS_TIME = re.compile(rf"\d|\b({_TIME_WORDS})\b", re.IGNORECASE)
+_NUMBER = re.compile(rf"\d+(?:[.,]\d+)*|\b(?:{_NUMBER_WORDS})\b", re.IGNORECASE)
+_TIME_WORD = re.compile(rf"\d+|\b(?:{_TIME_WORDS})\b", re.IGNORECASE)
+_YEAR = re.compile(r"(?:19|20)\d\d")
 # A capitalised word that does not start a sentence: a name of a person, company or place.
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-ZА-ЯІЇЄҐ][\w'’-]+")
 _WORD = re.compile(r"\w+")
@@ -68,9 +69,12 @@ def wanted(question: str) -> Wanted | None:
 def supplies(kind: Wanted | None, sentence: str, question: str) -> bool:
     """Return whether the sentence holds a fact of the kind asked for (True when nothing is asked)."""
     if kind is Wanted.QUANTITY:
-        return bool(_HAS_NUMBER.search(sentence))
+        # A number the question does not already give; a year is a date, not a quantity.
+        given = {n.casefold() for n in _NUMBER.findall(question)}
+        return any(n.casefold() not in given and not _YEAR.fullmatch(n) for n in _NUMBER.findall(sentence))
     if kind is Wanted.TIME:
-        return bool(_HAS_TIME.search(sentence))
+        given = {n.casefold() for n in _TIME_WORD.findall(question)}
+        return any(n.casefold() not in given for n in _TIME_WORD.findall(sentence))
     if kind is Wanted.PERSON:
         # A name the question does not already give (compared by its first five letters).
         asked = {word.casefold()[:5] for word in _WORD.findall(question)}

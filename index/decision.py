@@ -1,8 +1,8 @@
 """Decide whether the best passage answers a question: a small calibrated logistic model.
 
 The coefficients live in `index/data/decision.json`, written by `python -m index.fit`
-from the training questions only; one model for semantic ranking, one for it when the
-best passage answers training questions too (index.examples), one for BM25 alone.
+from the training questions only; one model for semantic ranking, one for BM25 alone.
+Every feature is measured the same way for every document, whoever wrote questions about it.
 """
 
 from __future__ import annotations
@@ -43,9 +43,8 @@ FEATURES: dict[str, Callable[[Evidence], float]] = {
     "intent": lambda e: e.intent,
     "asks_fact": lambda e: 1.0 if e.asks_fact else 0.0,
     "fact_missing": lambda e: 1.0 if e.fact_missing else 0.0,
-    "example_same": lambda e: e.example_same if e.example_same is not None else 0.0,
-    "example_out": lambda e: e.example_out,
     "later_year": lambda e: 1.0 if e.later_year else 0.0,
+    "part": lambda e: 1.0 if e.part else 0.0,
 }
 SEMANTIC_FEATURES = (
     "cosine",
@@ -61,12 +60,9 @@ SEMANTIC_FEATURES = (
     "intent",
     "asks_fact",
     "fact_missing",
-    "example_out",
     "later_year",
+    "part",
 )
-# For a best passage that training questions are known to be answered by (index.examples):
-# how near the nearest of them is. Passages of new texts have none, and get the model above.
-EXAMPLE_FEATURES = (*SEMANTIC_FEATURES, "example_same")
 LEXICAL_FEATURES = (
     "coverage",
     "unknown",
@@ -77,6 +73,7 @@ LEXICAL_FEATURES = (
     "asks_fact",
     "fact_missing",
     "later_year",
+    "part",
 )
 
 
@@ -154,27 +151,26 @@ class Calibration:
     """The same for Ukrainian and Russian questions, whose coverage comes from translations."""
     semantic: Decision
     lexical: Decision
-    examples: Decision
-    """The semantic model with the nearest training question the best passage answers, when it has one."""
+    title_weight: float
+    """Ranking: weight of the cosine of a passage's section title (index.hybrid)."""
     intent_similarity: float
     """A declined question is small talk or consular when its nearest example is this similar."""
+    about_similarity: float
+    """A question is about the texts themselves (who, when, where) when its nearest such example is this
+    similar."""
     model: str
     """Signature of the embedding model the semantic figures were fitted with."""
-    example_weight: float = 0.0
-    """Ranking: weight of a passage's nearest training question above `example_floor` (index.hybrid)."""
-    example_floor: float = 1.0
 
     def to_json(self) -> dict[str, Any]:
         """Return the JSON form stored in the data file."""
         return {
             "fusion_weight": self.fusion_weight,
             "fusion_weight_other": self.fusion_weight_other,
+            "title_weight": self.title_weight,
             "intent_similarity": self.intent_similarity,
-            "example_weight": self.example_weight,
-            "example_floor": self.example_floor,
+            "about_similarity": self.about_similarity,
             "model": self.model,
             "semantic": self.semantic.to_json(),
-            "examples": self.examples.to_json(),
             "lexical": self.lexical.to_json(),
         }
 
@@ -188,22 +184,25 @@ def load_calibration(path: Path = DATA_FILE) -> Calibration:
             fusion_weight_other=float(data["fusion_weight_other"]),
             semantic=Decision.from_json(data["semantic"]),
             lexical=Decision.from_json(data["lexical"]),
-            examples=Decision.from_json(data["examples"]),
+            title_weight=float(data["title_weight"]),
             intent_similarity=float(data["intent_similarity"]),
+            about_similarity=float(data["about_similarity"]),
             model=str(data["model"]),
-            example_weight=float(data["example_weight"]),
-            example_floor=float(data["example_floor"]),
         )
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise DecisionError(f"{path}: cannot read the decision model ({exc})") from None
     except DecisionError as exc:
         raise DecisionError(f"{path}: {exc}") from None
-    for name in ("fusion_weight", "fusion_weight_other", "intent_similarity", "example_floor"):
+    for name in (
+        "fusion_weight",
+        "fusion_weight_other",
+        "title_weight",
+        "intent_similarity",
+        "about_similarity",
+    ):
         value = getattr(calibration, name)
         if not (math.isfinite(value) and 0.0 <= value <= 1.0):
             raise DecisionError(f"{path}: {name} must be a number from 0 to 1, not {value}")
-    if not (math.isfinite(calibration.example_weight) and calibration.example_weight >= 0.0):
-        raise DecisionError(f"{path}: example_weight must be a number from 0 up")
     return calibration
 
 

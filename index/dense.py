@@ -39,6 +39,8 @@ class DenseScores:
     std: float
     units: NDArray[np.float32] | None = None
     """The cosine of every embedded unit (paragraphs and sentences)."""
+    title: NDArray[np.float32] | None = None
+    """Per passage: the cosine of its section's title (any language), on the same scale."""
 
 
 class DenseIndex:
@@ -47,6 +49,13 @@ class DenseIndex:
     A long paragraph about several things matches a question about one of them
     less well than the sentence that says it; scoring a passage by the mean of
     its paragraph's and its best sentence's cosine keeps both views.
+
+    A question is nearer any text in its own language than any text in another, so a
+    passage with a translation into the question's language would beat every passage
+    without one. Cosines are put on one scale: a translation's cosines are lowered by
+    how much nearer the question is to the translations than to their originals, on
+    average over the paragraphs that have both (the same content, so only the language
+    differs). A document is not preferred for having a translation.
     """
 
     def __init__(
@@ -64,13 +73,24 @@ class DenseIndex:
         units: list[str] = []
         owners: list[int] = []
         whole: list[bool] = []
+        versions: list[int] = []
+        titles: dict[tuple[str, int], int] = {}  # (title, version language) -> title number
+        title_of: list[int] = []  # per passage and version, in unit order of paragraphs
+        languages: dict[str, int] = {}
+        originals: list[int] = []  # per translated paragraph unit: its original paragraph unit
         for i, passage in enumerate(corpus.passages):
             # A translation is more evidence for the same passage: questions in its language match it.
-            for version in (passage, *corpus.translations_of(passage)):
+            start = len(units)
+            for number, version in enumerate((passage, *corpus.translations_of(passage))):
                 texts = units_of(version.text)
+                if number:
+                    originals.append(start)
                 units += texts
                 owners += [i] * len(texts)
                 whole += [True] + [False] * (len(texts) - 1)
+                language = languages.setdefault(version.document.language, len(languages)) if number else -1
+                versions += [language] * len(texts)
+                title_of.append(titles.setdefault((version.section, language), len(titles)))
         sources = [content_dir / BUNDLED_NAME] if content_dir is not None else []
         cache = cache_dir / CACHE_NAME if cache_dir is not None else None
         self.units = tuple(units)
@@ -80,6 +100,21 @@ class DenseIndex:
         self.owners = np.asarray(owners, dtype=np.int64)
         self.n_passages = len(corpus.passages)
         self._whole = np.asarray(whole, dtype=bool)
+        self._version = np.asarray(versions, dtype=np.int64)
+        """Per unit: -1 for an original's text, else the number of its translation's language."""
+        self._originals = np.asarray(originals, dtype=np.int64)
+        """Per translated paragraph unit (in order): the unit of its original paragraph."""
+        self._languages = len(languages)
+        # Section titles (an FAQ's questions, an interviewer's) are embedded as questions: a
+        # question is compared with them as with another question.
+        self.titles = tuple(title for title, _ in titles)
+        self.title_vectors, title_encoded = embed_texts(
+            self.titles, embedder, sources, cache.with_name("title-" + cache.name) if cache else None, True
+        )
+        self.encoded += title_encoded
+        self._title_version = np.asarray([language for _, language in titles], dtype=np.int64)
+        self._title_of = np.asarray(title_of, dtype=np.int64)
+        self._title_owner = self.owners[self._whole]
 
     def embed_question(self, texts: Sequence[str]) -> NDArray[np.float32]:
         """Return one normalised vector for a question given in one or more spellings."""
@@ -94,13 +129,33 @@ class DenseIndex:
         if not self.n_passages:
             empty = np.zeros(0, dtype=np.float32)
             return DenseScores(empty, 0.0, 0.0)
-        unit_cos = self.vectors @ query
+        raw = self.vectors @ query
+        gaps = self._language_gaps(raw)
+        unit_cos = (raw - gaps[self._version]).astype(np.float32)
         best = np.full(self.n_passages, -1.0, dtype=np.float32)
         np.maximum.at(best, self.owners, unit_cos)
         paragraph = np.full(self.n_passages, -1.0, dtype=np.float32)
         np.maximum.at(paragraph, self.owners[self._whole], unit_cos[self._whole])
         cosine = ((paragraph + best) / 2).astype(np.float32)
-        return DenseScores(cosine, float(cosine.mean()), float(cosine.std()), unit_cos)
+        title = np.full(self.n_passages, -1.0, dtype=np.float32)
+        if len(self.titles):
+            title_cos = self.title_vectors @ query - gaps[self._title_version]
+            np.maximum.at(title, self._title_owner, title_cos[self._title_of])
+        return DenseScores(cosine, float(cosine.mean()), float(cosine.std()), unit_cos, title)
+
+    def _language_gaps(self, unit_cos: NDArray[np.float32]) -> NDArray[np.float32]:
+        """Return, per translation language, the question's mean lead for translations over originals.
+
+        The last entry, for the originals' own texts (version -1), is 0.
+        """
+        gaps = np.zeros(self._languages + 1, dtype=np.float32)
+        if self._languages:
+            translated = np.flatnonzero(self._whole & (self._version >= 0))
+            lead = unit_cos[translated] - unit_cos[self._originals]
+            sums = np.bincount(self._version[translated], weights=lead, minlength=self._languages)
+            counts = np.bincount(self._version[translated], minlength=self._languages)
+            gaps[: self._languages] = sums / np.maximum(counts, 1)
+        return gaps
 
     def best_sentence(self, scores: DenseScores, passage: int) -> str:
         """Return the passage's sentence (in any language) nearest the question."""
@@ -113,11 +168,12 @@ class DenseIndex:
 
 
 def write_bundled(dense: DenseIndex, content_dir: Path) -> Path:
-    """Write the vectors of every passage and sentence beside the content files, to ship with them."""
+    """Write the vectors of every passage, sentence and section title beside the content files."""
     path = content_dir / BUNDLED_NAME
-    keys = [text_key(unit) for unit in dense.units]
+    keys = [text_key(unit) for unit in dense.units] + [text_key(title, True) for title in dense.titles]
+    vectors = np.concatenate([dense.vectors, dense.title_vectors]) if dense.titles else dense.vectors
     first = {key: i for i, key in reversed(list(enumerate(keys)))}
     unique = list(first)
-    save_vectors(path, dense.embedder.signature, unique, dense.vectors[[first[k] for k in unique]])
+    save_vectors(path, dense.embedder.signature, unique, vectors[[first[k] for k in unique]])
     path.chmod(0o644)
     return path

@@ -19,7 +19,6 @@ from index.ranking import Hit, PassageIndex, RankingParams
 
 if TYPE_CHECKING:
     from index.dense import DenseIndex
-    from index.examples import ExampleIndex
 
 # Candidates scored in full from each side; the rest cannot reach the top k.
 CANDIDATES = 50
@@ -49,20 +48,17 @@ class Evidence:
     spread: float = 0.0
     """How far the best cosine stands above the mean cosine of all passages, in standard deviations."""
     intent: float = 0.0
-    """Similarity to the nearest example of small talk or a consular matter."""
+    """Similarity to the nearest example of small talk or an off-topic request (index.intents)."""
     translated: bool = False
     """A Ukrainian or Russian question with a translation of the best passage to match it against."""
     asks_fact: bool = False
     """The question asks how many, when or who."""
     fact_missing: bool = False
     """It does, and the passage's sentence nearest the question has no number, date or name."""
-    example_same: float | None = None
-    """Similarity to the nearest training question this passage answers (index.examples); None: none is
-    known (a passage of new texts, or one edited since the training questions were written)."""
-    example_out: float = 0.0
-    """Similarity to the nearest training question the texts do not answer."""
     later_year: bool = False
     """The question names a year later than every text's date that no passage mentions."""
+    part: bool = False
+    """The evidence is for one sentence of a longer message, not the whole message."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,11 +114,12 @@ def translated_indexes(
 class HybridIndex:
     """BM25 (rank-bm25's scores) and, when a model is loaded, embeddings, fused.
 
-    score = w · cosine + (1 - w) · coverage + u · max(0, example - floor), where
-    coverage is the idf-weighted share of the question's words a passage has and
-    example the similarity of the question to the nearest training question the
-    passage answers (index.examples; none for new texts); w, u and floor are fitted
-    on the training questions. Without a model (SEMANTIC=off) the order is rank-bm25's.
+    score = w · cosine + (1 - w) · coverage + t · title cosine, where coverage is the
+    idf-weighted share of the question's words a passage has (a translation's coverage
+    only orders the passages of its own document) and the title cosine that of the
+    passage's section title; w and t are fitted on the training questions. The same for
+    every document: nothing depends on which texts have training questions.
+    Without a model (SEMANTIC=off) the order is rank-bm25's.
     """
 
     def __init__(
@@ -133,9 +130,7 @@ class HybridIndex:
         translated: Sequence[TranslatedIndex] = (),
         fusion_weight_other: float | None = None,
         *,
-        examples: ExampleIndex | None = None,
-        example_weight: float = 0.0,
-        example_floor: float = 1.0,
+        title_weight: float = 0.0,
     ) -> None:
         self.lexical = lexical
         self.dense = dense
@@ -143,12 +138,11 @@ class HybridIndex:
         self.fusion_weight_other = fusion_weight if fusion_weight_other is None else fusion_weight_other
         """The weight for questions in Ukrainian or Russian, whose coverage comes from translations."""
         self.translated = tuple(translated)
+        self.title_weight = title_weight
+        """Weight of the cosine of the passage's section title (an FAQ's question) in the fused score."""
         years = [int(d.date[:4]) for d in lexical.corpus.documents if d.date[:4].isdigit()]
         self.latest_year = max(years, default=0)
         """The year of the newest text: a question about a later year asks what they cannot say."""
-        self.examples = examples
-        self.example_weight = example_weight
-        self.example_floor = example_floor
 
     def _translated_coverage(self, question: str, language: str) -> Callable[[int], float]:
         """Return a function: original passage number -> coverage of the question by its translations.
@@ -227,13 +221,8 @@ class HybridIndex:
                 found.append(term)
         return found
 
-    def search(
-        self, question: str, k: int, language: str, allowed: NDArray[np.bool_] | None = None
-    ) -> Ranking:
-        """Return up to k passages, best first, and the evidence about each.
-
-        `allowed` leaves training questions out of the examples (the fitting script's folds).
-        """
+    def search(self, question: str, k: int, language: str) -> Ranking:
+        """Return up to k passages, best first, and the evidence about each."""
         lexical = self.lexical
         terms, corrections = lexical.query_terms(question)
         if language in ("uk", "ru") and question_script(question) == "cyrillic":
@@ -242,29 +231,14 @@ class HybridIndex:
         total = sum(weights.values())
         translated = self._translated_coverage(question, language)
 
-        def coverage(i: int) -> tuple[tuple[str, ...], float]:
+        def coverage(i: int) -> tuple[tuple[str, ...], float, float]:
+            """Return the matched words, the coverage (own words or a translation's) and own words'."""
             matched = lexical.engine.matched(i, terms) if terms else ()
             share = sum(weights[t] for t in set(matched)) / total if total > 0 else 0.0
-            return matched, max(share, translated(i))
+            return matched, max(share, translated(i)), share
 
         vector = self.query_vector(question, language)
-        similarities = self.examples.similarities(vector) if self.examples is not None else None
-        near: dict[str, float] = {}
-        example_out = 0.0
-        if similarities is not None and self.examples is not None:
-            near = self.examples.by_passage(similarities, allowed)
-            example_out = self.examples.nearest_out(similarities, allowed)
         passages = lexical.corpus.passages
-
-        def nearest_example(i: int) -> float | None:
-            return near.get(passages[i].id) if near else None
-
-        # Only a question near a training question reads candidates' ids (a lazy corpus makes records).
-        boosted = self.example_weight > 0 and any(v > self.example_floor for v in near.values())
-
-        def boost(i: int) -> float:
-            same = nearest_example(i) if boosted else None
-            return self.example_weight * max(0.0, same - self.example_floor) if same is not None else 0.0
 
         shown = max(k, 0) + 1  # one more than shown: each hit's margin over the next
         bm25_top = lexical.engine.top_k(terms, max(shown, CANDIDATES)) if terms and len(lexical) else []
@@ -278,7 +252,7 @@ class HybridIndex:
                 bm25_top = sorted(merged.items(), key=lambda item: (-coverage(item[0])[1], -item[1], item[0]))
             hits = []
             for i, score in bm25_top[:shown]:
-                matched, share = coverage(i)
+                matched, share, _ = coverage(i)
                 hits.append(Hit(i, score, matched, score, share, records=lexical.corpus.passages))
             spreads = [0.0] * len(hits)
             nearest = [hit.passage.text for hit in hits]
@@ -287,9 +261,19 @@ class HybridIndex:
             order = np.argsort(-dense.cosine, kind="stable")[:CANDIDATES].tolist()
             w = self.fusion_weight_other if language in ("uk", "ru") else self.fusion_weight
             scored = []
-            for i in dict.fromkeys([*order, *bm25]):
-                matched, share = coverage(i)
-                scored.append((w * float(dense.cosine[i]) + (1 - w) * share + boost(i), -i, matched, share))
+            candidates = list(dict.fromkeys([*order, *bm25]))
+            # A translation's coverage orders the passages of its own document only: every
+            # document's best passage competes on what all documents have (cosine, own words).
+            own = {i: translated(i) for i in candidates}
+            lead: dict[str, float] = {}
+            for i in candidates:
+                document = passages[i].document.id
+                lead[document] = max(lead.get(document, 0.0), own[i])
+            for i in candidates:
+                matched, share, plain = coverage(i)
+                fair = plain + own[i] - lead[passages[i].document.id]
+                title = self.title_weight * float(dense.title[i]) if dense.title is not None else 0.0
+                scored.append((w * float(dense.cosine[i]) + (1 - w) * fair + title, -i, matched, share))
             scored.sort(reverse=True)
             hits, spreads, nearest = [], [], []
             for fused, neg, matched, share in scored[:shown]:
@@ -323,8 +307,6 @@ class HybridIndex:
                 spread=spreads[j],
                 asks_fact=asked is not None,
                 fact_missing=not supplies(asked, nearest[j], question),
-                example_same=nearest_example(hit.number),
-                example_out=example_out,
             )
             for j, hit in enumerate(hits[:k])
         )

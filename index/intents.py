@@ -1,4 +1,4 @@
-"""Recognise messages that are not questions about the texts: small talk and consular matters."""
+"""Recognise messages that are not questions answered by a passage: small talk, consular, about the texts."""
 
 from __future__ import annotations
 
@@ -21,6 +21,10 @@ SMALL_TALK = frozenset(
     {"greeting", "how_are_you", "thanks", "goodbye", "who_are_you", "capabilities", "acknowledgement"}
 )
 OFF_TOPIC = "off_topic"
+CONSULAR = "consular"
+ABOUT = "about_text"
+"""Questions about the texts themselves: who gave or wrote them, when, where they appeared, their titles.
+Kept apart from the others: their similarity is not evidence against answering from a passage."""
 _NOT_WORD = re.compile(r"[\W_]+")
 
 
@@ -55,6 +59,10 @@ class IntentIndex:
                 self.texts += texts
                 self.names += [name] * len(texts)
         self._exact = {_plain(text): name for text, name in zip(self.texts, self.names, strict=True)}
+        self._about = np.array([name == ABOUT for name in self.names], dtype=bool)
+        # Evidence against answering from a passage: small talk and off-topic requests. Not consular
+        # matters: a text that answers one (a consular FAQ) answers it; the pointer is for the rest.
+        self._against = np.array([name not in (ABOUT, CONSULAR) for name in self.names], dtype=bool)
         self.vectors: NDArray[np.float32] | None = None
         if embedder is not None:
             cache = cache_dir / "intent-vectors.npz" if cache_dir is not None else None
@@ -67,12 +75,29 @@ class IntentIndex:
         return self._exact.get(_plain(text))
 
     def nearest(self, text: str, vector: NDArray[np.float32] | None) -> Intent | None:
-        """Return the nearest example's intent: an exact match scores 1, else the cosine."""
+        """Return the nearest intent but questions about the texts: an exact match scores 1, else cosine."""
         name = self.exact(text)
-        if name is not None:
+        if name is not None and name != ABOUT:
             return Intent(name, 1.0)
-        if vector is None or self.vectors is None or not len(self.texts):
+        if vector is None or self.vectors is None or self._about.all():
             return None
-        similarities = self.vectors @ vector
+        similarities = np.where(self._about, -np.inf, self.vectors @ vector)
         best = int(np.argmax(similarities))
         return Intent(self.names[best], float(similarities[best]))
+
+    def against(self, text: str, vector: NDArray[np.float32] | None) -> float:
+        """Return how similar a message is to small talk or off-topic requests: evidence against a passage."""
+        name = self.exact(text)
+        if name is not None and name not in (ABOUT, CONSULAR):
+            return 1.0
+        if vector is None or self.vectors is None or not self._against.any():
+            return 0.0
+        return float((self.vectors[self._against] @ vector).max())
+
+    def about(self, text: str, vector: NDArray[np.float32] | None) -> float:
+        """Return how similar a message is to the examples of questions about the texts themselves."""
+        if self.exact(text) == ABOUT:
+            return 1.0
+        if vector is None or self.vectors is None or not self._about.any():
+            return 0.0
+        return float((self.vectors[self._about] @ vector).max())

@@ -1,28 +1,34 @@
-"""From a question to a verdict: rank, recognise small talk, decide whether to answer."""
+"""From a question to a verdict: rank, recognise small talk and questions about the texts, decide."""
 
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from index.about import named_documents
 from index.analysis import ENGLISH_STOP_WORDS
 from index.content import Corpus
 from index.decision import Calibration, Decision
-from index.examples import ExampleIndex
 from index.hybrid import Evidence, HybridIndex, Ranking, translated_indexes
 from index.intents import OFF_TOPIC, Intent, IntentIndex
 from index.language import guess_language
 from index.ranking import PassageIndex, RankingParams
+from index.records import Document
 from index.units import default_workers
 
 if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
     from index.dense import DenseIndex
     from index.semantic import Embedder
     from index.vectors import Progress
 
 logger = logging.getLogger(__name__)
+_WORD = re.compile(r"\w+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,11 +44,33 @@ class Verdict:
     """Set when the message is small talk or a consular matter rather than a question about the texts."""
     offered: int = 0
     """How many of the best passages are offered as answers (each clears the bar on its own)."""
+    about: tuple[Document, ...] = ()
+    """Set when the question is about the texts themselves: the documents whose headers answer it."""
+    part: str = ""
+    """The part of the message the ranking is for (the whole message, or its question sentence)."""
 
 
 def detect_language(question: str) -> str:
     """Return 'en', 'uk', 'ru' or '' for a question."""
     return guess_language(question, ENGLISH_STOP_WORDS)
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\s*\n+\s*")
+_MAX_PARTS = 3
+
+
+def question_parts(message: str) -> list[str]:
+    """Return the message and, when it has several sentences, the ones that may hold its question.
+
+    People write a greeting, some context or a complaint around the question; each of
+    those dilutes the whole message's evidence. The sentences that ask (with a question
+    mark), else the last one, are judged on their own too; single words are not.
+    """
+    sentences = [s.strip() for s in _SENTENCE_END.split(message) if len(_WORD.findall(s)) >= 3]
+    if len(sentences) < 2:
+        return [message]
+    asking = [s for s in sentences if "?" in s] or sentences[-1:]
+    return [message, *asking[-_MAX_PARTS:]]
 
 
 class Answerer:
@@ -59,7 +87,6 @@ class Answerer:
         params: RankingParams | None = None,
         threshold: float | None = None,
         intents: IntentIndex | None = None,
-        examples: ExampleIndex | None = None,
         workers: int | None = None,
         progress: Progress | None = None,
     ) -> None:
@@ -85,9 +112,7 @@ class Answerer:
             calibration.fusion_weight,
             translated,
             calibration.fusion_weight_other,
-            examples=examples if examples is not None else ExampleIndex.for_model(embedder, cache_dir),
-            example_weight=calibration.example_weight,
-            example_floor=calibration.example_floor,
+            title_weight=calibration.title_weight,
         )
         self.intents = intents if intents is not None else IntentIndex(embedder, cache_dir)
         self.calibration = calibration
@@ -98,23 +123,14 @@ class Answerer:
                 embedder.signature,
             )
         decision = calibration.semantic if dense is not None else calibration.lexical
-        with_known = calibration.examples if dense is not None else calibration.lexical
         if threshold is not None:
             decision = replace(decision, threshold=threshold)
-            with_known = replace(with_known, threshold=threshold)
         self.decision: Decision = decision
-        self.decision_with_examples: Decision = with_known
-
-    @property
-    def examples(self) -> ExampleIndex | None:
-        """Return the training questions the ranking and the decision use."""
-        return self.index.examples
 
     def decide(self, evidence: Evidence) -> tuple[float, bool]:
         """Return the probability that the passage answers and whether it clears the bar."""
-        decision = self.decision_with_examples if evidence.example_same is not None else self.decision
-        probability = decision.probability(evidence)
-        return probability, probability >= decision.threshold
+        probability = self.decision.probability(evidence)
+        return probability, probability >= self.decision.threshold
 
     @property
     def corpus(self) -> Corpus:
@@ -126,15 +142,35 @@ class Answerer:
         """Return the BM25 index."""
         return self.index.lexical
 
-    def judge(self, question: str, k: int) -> Verdict:
-        """Rank passages for a question and decide whether the best answers it."""
-        language = detect_language(question)
-        ranking = self.index.search(question, k, language)
-        intent = self.intents.nearest(question, ranking.query_vector)
-        if intent is not None:
-            evidence = replace(ranking.evidence, intent=intent.similarity)
-            ranking = replace(ranking, evidence=evidence)
-        probability, answered = self.decide(ranking.evidence) if ranking.hits else (0.0, False)
+    def observe(
+        self, part: str, k: int, language: str, sentence: bool = False
+    ) -> tuple[Ranking, Intent | None, float]:
+        """Rank passages for one part of a message; return the ranking, nearest intent and probability."""
+        ranking = self.index.search(part, k, language)
+        intent = self.intents.nearest(part, ranking.query_vector)
+        against = self.intents.against(part, ranking.query_vector)
+        ranking = replace(ranking, evidence=replace(ranking.evidence, intent=against, part=sentence))
+        probability = self.decide(ranking.evidence)[0] if ranking.hits else 0.0
+        return ranking, intent, probability
+
+    def judge(self, question: str, k: int, language: str | None = None) -> Verdict:
+        """Rank passages for a question and decide whether the best answers it.
+
+        A message of several sentences is judged whole and by its asking sentences; the
+        part with the strongest evidence speaks for it (the threshold is chosen that way too).
+        """
+        language = detect_language(question) if language is None else language
+        observed = [
+            (part, *self.observe(part, k, language, number > 0))
+            for number, part in enumerate(question_parts(question))
+        ]
+        part, ranking, _, probability = max(observed, key=lambda o: o[3])
+        answered = probability >= self.decision.threshold
+        if self.about_texts(question, observed[0][1].query_vector):
+            about = named_documents(
+                question, self.corpus.documents, self.lexical.analyzer, self._translated()
+            )
+            return Verdict(language, ranking, probability, False, None, about=about, part=part)
         offered = 0
         if answered:
             # "Another answer" offers only passages that would clear the bar on their own.
@@ -144,13 +180,25 @@ class Answerer:
                 if not self.decide(alone)[1]:
                     break
                 offered += 1
-        # Off-topic examples are only evidence: such a message gets the usual decline.
-        named = intent if intent is not None and intent.name != OFF_TOPIC else None
-        exact = named is not None and named.similarity >= 1.0
+        # Off-topic examples are only evidence: such a message gets the usual decline. The
+        # whole message's intent counts for small talk and consular matters.
+        whole = observed[0][2]
+        named = whole if whole is not None and whole.name != OFF_TOPIC else None
+        # An exact small-talk message ("hello") is never answered with a passage; a consular
+        # matter is, when a text answers it: the pointer is for the ones no text answers.
+        exact = named is not None and named.small_talk and named.similarity >= 1.0
         similar = named is not None and named.similarity >= self.calibration.intent_similarity
         if exact or (not answered and similar):
-            return Verdict(language, ranking, probability, False, named)
-        return Verdict(language, ranking, probability, answered, None, offered)
+            return Verdict(language, ranking, probability, False, named, part=part)
+        return Verdict(language, ranking, probability, answered, None, offered, part=part)
+
+    def about_texts(self, question: str, vector: NDArray[np.float32] | None) -> bool:
+        """Return whether the question asks about the texts themselves (who gave them, when, where)."""
+        return self.intents.about(question, vector) >= self.calibration.about_similarity
+
+    def _translated(self) -> list[Document]:
+        """Return the translated documents: their titles and speakers name their originals too."""
+        return [d for t in self.index.translated for d in t.index.corpus.documents]
 
 
 def _dense_index(

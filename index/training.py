@@ -1,8 +1,8 @@
-"""Training questions run through the ranking, and the examples left out fold by fold.
+"""Training questions run through the ranking: what the fitting script (index.fit) fits on.
 
-What the fitting script (index.fit) fits on: each training question ranked, its
-evidence, and whether the best passage answers it; the training questions as
-examples, with each question's own and its fold's left out while it is judged.
+Each question is ranked as the answering pipeline ranks it: the whole message and,
+for a message of several sentences, each asking sentence (index.pipeline.question_parts).
+Every part gives one observation: its evidence and whether its best passage answers.
 """
 
 from __future__ import annotations
@@ -10,16 +10,14 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
-from numpy.typing import NDArray
 
-from index.examples import ExampleIndex
 from index.hybrid import Evidence, HybridIndex, Ranking
 from index.intents import IntentIndex
-from index.pipeline import detect_language
+from index.pipeline import detect_language, question_parts
 from index.semantic import Embedder, Vectors
 
 FOLDS = 5
@@ -36,6 +34,7 @@ class Question:
     q: str
     expect: str | None
     kind: str
+    """in_scope, out_of_scope, about (answered by a document's header), small_talk, consular, ..."""
 
 
 def read_questions(paths: Sequence[Path]) -> list[Question]:
@@ -85,7 +84,7 @@ class MemoEmbedder:
 
 @dataclass(frozen=True, slots=True)
 class Observed:
-    """A question run through ranking: its evidence and whether the best passage is right."""
+    """One part of a question run through ranking: its evidence and whether the best passage is right."""
 
     question: Question
     evidence: Evidence
@@ -93,40 +92,33 @@ class Observed:
     """The best passage answers the question (always False out of scope)."""
     intent: str | None
     """The nearest example message's intent."""
+    similarity: float
+    """How similar that example is (routes a declined message to small talk or the consular pointer)."""
     primary: bool = True
     """Ranked as shipped; False for the copy ranked as if the texts had no translation."""
-    ranking: Ranking | None = None
-    index: HybridIndex | None = field(default=None, compare=False, repr=False)
-    """The index that ranked it: the fit ranks it again with each fold's training questions left out."""
+    whole: bool = True
+    """The whole message, not one of its sentences."""
 
 
 def observe(
     index: HybridIndex, intents: IntentIndex, questions: Sequence[Question], primary: bool = True
 ) -> list[Observed]:
-    """Rank every question and label it 1 where its best passage answers it."""
+    """Rank every part of every question and label it 1 where its best passage answers it."""
     out = []
     for question in questions:
-        vector = index.query_vector(question.q, detect_language(question.q))
-        intent = intents.nearest(question.q, vector)
-        name, similarity = (intent.name, intent.similarity) if intent else (None, 0.0)
-        out.append(rank(index, question, name, similarity, primary=primary))
+        language = detect_language(question.q)
+        for number, part in enumerate(question_parts(question.q)):
+            ranking = index.search(part, 3, language)
+            intent = intents.nearest(part, ranking.query_vector)
+            name, similarity = (intent.name, intent.similarity) if intent else (None, 0.0)
+            against = intents.against(part, ranking.query_vector)
+            evidence = replace(ranking.evidence, intent=against, part=number > 0)
+            out.append(
+                Observed(
+                    question, evidence, _right(question, ranking), name, similarity, primary, number == 0
+                )
+            )
     return out
-
-
-def rank(
-    index: HybridIndex,
-    question: Question,
-    intent: str | None,
-    similarity: float,
-    *,
-    primary: bool = True,
-    allowed: NDArray[np.bool_] | None = None,
-) -> Observed:
-    """Rank one question (with only the `allowed` training questions as examples) and judge the best."""
-    ranking = index.search(question.q, 3, detect_language(question.q), allowed)
-    evidence = replace(ranking.evidence, intent=similarity)
-    right = _right(question, ranking)
-    return Observed(question, evidence, right, intent, primary, replace(ranking, evidence=evidence), index)
 
 
 def _right(question: Question, ranking: Ranking) -> bool:
@@ -142,58 +134,44 @@ def folds(questions: Sequence[Question]) -> dict[str, int]:
     return {texts[i]: n % FOLDS for n, i in enumerate(order.tolist())}
 
 
-class Bank:
-    """The training questions as examples, each fold's and each question's own left out when judging it."""
-
-    def __init__(self, examples: ExampleIndex) -> None:
-        self.examples = examples
-        self._of_text: dict[str, list[int]] = {}
-        for number, text in enumerate(examples.texts):
-            self._of_text.setdefault(text, []).append(number)
-
-    def allowed(self, left_out: Sequence[Question]) -> NDArray[np.bool_]:
-        """Return which examples may be used: not those of these questions."""
-        mask = np.ones(len(self.examples.texts), dtype=bool)
-        for question in left_out:
-            mask[self._of_text.get(question.q, [])] = False
-        return mask
-
-    def without(self, allowed: NDArray[np.bool_], question: Question) -> NDArray[np.bool_]:
-        """Return the allowed examples less the question's own."""
-        own = allowed.copy()
-        own[self._of_text.get(question.q, [])] = False
-        return own
-
-    def judge(self, observed: Sequence[Observed], allowed: NDArray[np.bool_]) -> list[Observed]:
-        """Rank each question again with the allowed examples, each without its own."""
-        out = []
-        for o in observed:
-            if o.index is None or o.index.examples is None:
-                out.append(o)
-                continue
-            own = self.without(allowed, o.question)
-            out.append(rank(o.index, o.question, o.intent, o.evidence.intent, primary=o.primary, allowed=own))
-        return out
-
-
 def language_group(o: Observed) -> str:
     """Return "en" for an English question, "other" for Ukrainian or Russian."""
     return "other" if o.evidence.language in ("uk", "ru") else "en"
 
 
-def figures(observed: Sequence[Observed], answered: Sequence[bool]) -> dict[str, float]:
-    """Return answered-right among in-scope and declined among out-of-scope questions."""
-    ins = [(o, a) for o, a in zip(observed, answered, strict=True) if o.question.expect]
-    outs = [a for o, a in zip(observed, answered, strict=True) if not o.question.expect]
+@dataclass(frozen=True, slots=True)
+class Judged:
+    """A question as the pipeline judges it: by the part with the highest probability."""
+
+    question: Question
+    right: bool
+    """The best part's best passage answers the question."""
+    probability: float
+    group: str
+    primary: bool = True
+    """Ranked as shipped, not as if the texts had no translation."""
+
+
+def by_question(observed: Sequence[Observed], probabilities: Sequence[float]) -> list[Judged]:
+    """Return each question (each copy, with or without translations) judged by its best part."""
+    best: dict[tuple[str, bool], tuple[Observed, float]] = {}
+    for o, p in zip(observed, probabilities, strict=True):
+        key = (o.question.q, o.primary)
+        if key not in best or p > best[key][1]:
+            best[key] = (o, p)
+    return [Judged(o.question, o.right, p, language_group(o), o.primary) for o, p in best.values()]
+
+
+def figures(judged: Sequence[Judged], threshold: float) -> dict[str, float]:
+    """Return answered-right among in-scope questions and declined among out-of-scope ones."""
+    ins = [j for j in judged if j.question.expect]
+    outs = [j for j in judged if not j.question.expect]
+    given = [j for j in judged if j.probability >= threshold]
     return {
         "in_scope": len(ins),
-        "top1": sum(o.right for o, _ in ins) / max(len(ins), 1),
-        "answered_right": sum(o.right and a for o, a in ins) / max(len(ins), 1),
+        "top1": sum(j.right for j in ins) / max(len(ins), 1),
+        "answered_right": sum(j.right and j.probability >= threshold for j in ins) / max(len(ins), 1),
         "out_of_scope": len(outs),
-        "declined": sum(not a for a in outs) / max(len(outs), 1),
+        "declined": sum(j.probability < threshold for j in outs) / max(len(outs), 1),
+        "wrong_given": sum(not j.right for j in given) / max(len(given), 1),
     }
-
-
-def has_example(o: Observed) -> bool:
-    """Return whether training questions are known to be answered by the observation's best passage."""
-    return o.evidence.example_same is not None
