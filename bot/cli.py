@@ -15,7 +15,7 @@ from typing import Any, TextIO
 from bot import health
 from bot.console import Console, render_plain
 from bot.progress import ProgressBar
-from bot.replies import Replies, text_language
+from bot.replies import Replies
 from bot.service import Answer, AnswerService
 from bot.settings import Settings, SettingsError, load_settings
 from bot.wiring import build_service
@@ -73,7 +73,7 @@ def answer_json(answer: Answer, replies: Replies) -> dict[str, Any]:
     """
     results = []
     for rank, hit in enumerate(answer.hits):
-        shown = replies.version(hit.passage, text_language(answer))
+        shown = replies.for_reader(hit.passage, answer)
         result: dict[str, Any] = {
             "id": hit.passage.id,
             "document": shown.document.title,
@@ -103,6 +103,10 @@ def answer_json(answer: Answer, replies: Replies) -> dict[str, Any]:
         "confidence": round(answer.confidence, 4),
         "language": answer.language,
         "intent": answer.intent,
+        "about": [
+            {k: getattr(d, k) for k in ("id", "title", "speaker", "role", "date", "published", "kind")}
+            for d in answer.about
+        ],
         "results": results,
     }
 

@@ -100,9 +100,17 @@ def reply_language(answer: Answer, lang: Lang) -> Lang:
     return "uk" if answer.language in ("uk", "ru") else lang
 
 
-def text_language(answer: Answer) -> str:
-    """Return the language of the text to show: Ukrainian for Ukrainian or Russian questions."""
-    return "uk" if answer.language in ("uk", "ru") else "en"
+def text_languages(answer: Answer) -> tuple[str, ...]:
+    """Return the languages to show a passage in, by preference: the question's, then its neighbour's.
+
+    A Russian reader is shown a Russian translation, else a Ukrainian one; a Ukrainian reader the
+    other way round; anyone else, and anyone when no translation exists, the published text.
+    """
+    if answer.language == "ru":
+        return ("ru", "uk")
+    if answer.language == "uk":
+        return ("uk", "ru")
+    return (answer.language,) if answer.language else ()
 
 
 class AnswerCache:
@@ -151,7 +159,15 @@ class Replies:
         if rank >= len(answer.answers):
             return None
         current = self.service.passage(answer.answers[rank].passage.id)
-        return self.version(current, text_language(answer)) if current is not None else None
+        return self.for_reader(current, answer) if current is not None else None
+
+    def for_reader(self, passage: Passage, answer: Answer) -> Passage:
+        """Return the passage in the language its asker reads best: a translation, or as published."""
+        for language in text_languages(answer):
+            shown = self.version(passage, language)
+            if shown is not passage or passage.document.language == language:
+                return shown
+        return passage
 
     def _document(self, document: Document, lang: Lang) -> Document:
         """Return the document's translation into the interface language, if there is one."""
@@ -183,10 +199,10 @@ class Replies:
         """Explain how to use the bot."""
         return Reply(_text(t(lang, "help_console" if console else "help")))
 
-    def about(self, lang: Lang) -> Reply:
-        """Name the sources: title, speaker and role, date, publication."""
+    def about(self, lang: Lang, documents: Iterable[Document] | None = None) -> Reply:
+        """Name the sources (all, or the ones a question about the texts names): title, speaker, date."""
         spans: list[Span] = [Span(t(lang, "about") + "\n")]
-        for original in self.service.documents:
+        for original in self.service.documents if documents is None else documents:
             document = self._document(original, lang)
             spans += [Span("\n"), Span(document.title, "bold"), Span("\n")]
             who = f"{document.speaker}, {document.role}" if document.role else document.speaker
@@ -249,6 +265,8 @@ class Replies:
         `key` names the answer in the adapter's AnswerCache, for the "another answer" button.
         """
         lang = reply_language(answer, lang)
+        if answer.reason == "about":
+            return self.about(lang, answer.about)
         if not answer.answered:
             return self.decline(answer, lang)
         if rank >= len(answer.answers):
@@ -318,7 +336,7 @@ class Replies:
             return Reply(_text(t(lang, "empty")))
         if answer.reason == "too_long":
             return Reply(_text(t(lang, "too_long", limit=MAX_QUESTION_CHARS)))
-        topics = t(lang, "topics_summary")
+        topics = self.topics_summary(lang)
         if answer.reason == "small_talk":
             key = _SMALL_TALK.get(answer.intent or "", "small_talk_greeting")
             return Reply(_text(t(lang, key, topics=topics)), ((Button(t(lang, "btn_topics"), "topics"),),))
@@ -329,6 +347,14 @@ class Replies:
             return Reply(_text(text), ((Button(t(lang, "btn_topics"), "topics"),),))
         text = t(lang, "not_answered", topics=topics)
         return Reply(_text(text), ((Button(t(lang, "btn_topics"), "topics"),),))
+
+    def topics_summary(self, lang: Lang, most: int = 3) -> str:
+        """Name the texts loaded, by title in the interface language: what the bot can answer about."""
+        titles = [f"«{self._document(d, lang).title}»" for d in self.service.documents]
+        if len(titles) > most:
+            titles = [*titles[:most], t(lang, "more_texts", n=len(titles) - most)]
+        listed = titles[0] if len(titles) == 1 else f"{', '.join(titles[:-1])} {t(lang, 'and')} {titles[-1]}"
+        return t(lang, "topics_summary", titles=listed) if titles else ""
 
     def section_first(self, section: Section, lang: Lang) -> Reply:
         """Open a section at its first passage."""

@@ -12,10 +12,8 @@ EN: dict[str, str] = {
         "Right now I know:"
     ),
     "how_to_ask": (
-        "Ask a question in your own words, in English, Ukrainian or Russian, for example about "
-        "humanitarian aid, business, "
-        "medicine, public diplomacy or the Ukrainian diaspora. I reply with the passage that answers it "
-        "and where it comes from."
+        "Ask a question in your own words, in English, Ukrainian or Russian. I reply with the passage "
+        "that answers it and where it comes from."
     ),
     "examples": "Try one of these:",
     "help": (
@@ -80,8 +78,9 @@ EN: dict[str, str] = {
     "thanks": "Thank you for the feedback!",
     "slow_down": "You are sending messages too fast. Please wait a few seconds and ask again.",
     "pick_topic": "Type a section number from 1 to {n}.",
-    "topics_summary": "relations between Ukraine and Kazakhstan, humanitarian aid, business, "
-    "medicine, public diplomacy and the Ukrainian diaspora",
+    "topics_summary": "the texts {titles}",
+    "and": "and",
+    "more_texts": "{n} more",
     # Telegram adapter
     "unknown_command": "I don't know this command. Send me a question, or see /help.",
     "ask_usage": "Write your question after the command, e.g. /ask What did Kusto Group deliver?",
@@ -99,6 +98,7 @@ EN: dict[str, str] = {
     "stats_reason_no_match": "no passage shares a word",
     "stats_reason_consular": "consular (sent to the consular service)",
     "stats_reason_too_long": "too long to read",
+    "stats_reason_about": "about the texts themselves (answered from their headers)",
     "stats_votes": "Feedback per passage (👍 / 👎):",
     "stats_none": "none yet",
     "stats_unavailable": "Statistics are unavailable right now (the database cannot be read); answers go on.",
@@ -119,9 +119,8 @@ UK: dict[str, str] = {
         "Зараз я знаю:"
     ),
     "how_to_ask": (
-        "Поставте запитання своїми словами українською, російською чи англійською, наприклад про "
-        "гуманітарну допомогу, бізнес, "
-        "медицину, публічну дипломатію чи українську діаспору. Я відповім уривком тексту і вкажу джерело."
+        "Поставте запитання своїми словами українською, російською чи англійською. Я відповім уривком "
+        "тексту і вкажу джерело."
     ),
     "examples": "Спробуйте:",
     "help": (
@@ -186,8 +185,9 @@ UK: dict[str, str] = {
     "thanks": "Дякуємо за відгук!",
     "slow_down": "Ви надсилаєте повідомлення надто часто. Зачекайте кілька секунд і спробуйте ще раз.",
     "pick_topic": "Введіть номер розділу від 1 до {n}.",
-    "topics_summary": "відносини України та Казахстану, гуманітарну допомогу, бізнес, медицину, "
-    "публічну дипломатію та українську діаспору",
+    "topics_summary": "тексти {titles}",
+    "and": "і",
+    "more_texts": "ще {n}",
     # Telegram adapter
     "unknown_command": "Я не знаю такої команди. Надішліть запитання або перегляньте /help.",
     "ask_usage": "Напишіть запитання після команди, наприклад /ask Що таке платформа Nazovni?",
@@ -205,6 +205,7 @@ UK: dict[str, str] = {
     "stats_reason_no_match": "жоден уривок не має спільних слів",
     "stats_reason_consular": "консульське (направлено до консульської служби)",
     "stats_reason_too_long": "задовге, щоб прочитати",
+    "stats_reason_about": "про самі тексти (відповідь із їхніх заголовків)",
     "stats_votes": "Відгуки за уривками (👍 / 👎):",
     "stats_none": "поки немає",
     "stats_unavailable": "Статистика зараз недоступна (базу даних не прочитати); відповіді працюють.",

@@ -47,9 +47,9 @@ _TIME_WORDS = (
     r"|січ\w*|лют\w*|берез\w*|квіт\w*|трав\w*|черв\w*|лип\w*|серп\w*|верес\w*|жовт\w*|листопад\w*"
     r"|груд\w*|рок\w*|рік|тиж\w*|місяц\w*|відтоді|нині|зараз"
 )
-_NUMBER = re.compile(rf"\d+(?:[.,]\d+)*|\b(?:{_NUMBER_WORDS})\b", re.IGNORECASE)
+_NUMBER = re.compile(rf"(?:19|20)\d\d[–-]\d\d+|\d+(?:[.,]\d+)*|\b(?:{_NUMBER_WORDS})\b", re.IGNORECASE)
 _TIME_WORD = re.compile(rf"\d+|\b(?:{_TIME_WORDS})\b", re.IGNORECASE)
-_YEAR = re.compile(r"(?:19|20)\d\d")
+_YEAR = re.compile(r"(?:19|20)\d\d(?:[–-]\d\d+)?")  # a year, or a span of years (2022–23)
 # A capitalised word that does not start a sentence: a name of a person, company or place.
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-ZА-ЯІЇЄҐ][\w'’-]+")
 _WORD = re.compile(r"\w+")

@@ -94,7 +94,7 @@ def cross_validate(observed: Sequence[Observed], names: Sequence[str]) -> list[J
     for fold in range(FOLDS):
         model = fit_model([o for o in observed if fold_of[o.question.q] != fold], names, 0.5)
         for i, o in enumerate(observed):
-            if fold_of[o.question.q] == fold:
+            if fold_of[o.question.q] == fold and not o.evidence.fact_absent:
                 probabilities[i] = model.probability(o.evidence)
     return by_question(observed, probabilities.tolist())
 
@@ -163,7 +163,8 @@ def validate(answerer: Answerer, questions: Sequence[Question]) -> list[Judged]:
         right = bool(
             q.expect and hits and " ".join(q.expect.split()).casefold() in hits[0].passage.text.casefold()
         )
-        probability = 0.0 if verdict.intent is not None or verdict.about else verdict.probability
+        declined = verdict.intent is not None or verdict.about or verdict.ranking.evidence.fact_absent
+        probability = 0.0 if declined else verdict.probability
         out.append(Judged(q, right, probability, "other" if verdict.language in ("uk", "ru") else "en"))
     return out
 

@@ -12,7 +12,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from index.analysis import SlavicAnalyzer
-from index.answer_type import supplies, wanted
+from index.answer_type import Wanted, supplies, wanted
 from index.content import Corpus, Passage
 from index.language import question_script, to_cyrillic, to_latin
 from index.ranking import Hit, PassageIndex, RankingParams
@@ -59,6 +59,9 @@ class Evidence:
     """The question names a year later than every text's date that no passage mentions."""
     part: bool = False
     """The evidence is for one sentence of a longer message, not the whole message."""
+    fact_absent: bool = False
+    """The question asks how many, when or who, and the passage has no such fact in any language: it
+    cannot answer, however near its topic (the decision declines it whatever the probability)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,6 +310,7 @@ class HybridIndex:
                 spread=spreads[j],
                 asks_fact=asked is not None,
                 fact_missing=not supplies(asked, nearest[j], question),
+                fact_absent=asked is not None and not self._supplies_anywhere(asked, hit.passage, question),
             )
             for j, hit in enumerate(hits[:k])
         )
@@ -320,6 +324,11 @@ class HybridIndex:
             int(year) > self.latest_year and year not in self.lexical.engine
             for year in _YEAR.findall(question)
         )
+
+    def _supplies_anywhere(self, asked: Wanted, passage: Passage, question: str) -> bool:
+        """Return whether the passage or one of its translations holds a fact of the kind asked for."""
+        versions = (passage, *self.lexical.corpus.translations_of(passage))
+        return any(supplies(asked, version.text, question) for version in versions)
 
     def _has_translation(self, passage: Passage) -> bool:
         return bool(self.translated) and bool(self.lexical.corpus.translations_of(passage))

@@ -28,6 +28,11 @@ Kept apart from the others: their similarity is not evidence against answering f
 _NOT_WORD = re.compile(r"[\W_]+")
 
 
+def plain(text: str) -> str:
+    """Return a message compared as typed: without case and punctuation."""
+    return _plain(text)
+
+
 def _plain(text: str) -> str:
     return _NOT_WORD.sub(" ", text.casefold()).strip()
 

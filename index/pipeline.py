@@ -13,7 +13,7 @@ from index.analysis import ENGLISH_STOP_WORDS
 from index.content import Corpus
 from index.decision import Calibration, Decision
 from index.hybrid import Evidence, HybridIndex, Ranking, translated_indexes
-from index.intents import OFF_TOPIC, Intent, IntentIndex
+from index.intents import OFF_TOPIC, Intent, IntentIndex, plain
 from index.language import guess_language
 from index.ranking import PassageIndex, RankingParams
 from index.records import Document
@@ -57,6 +57,8 @@ def detect_language(question: str) -> str:
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\s*\n+\s*")
 _MAX_PARTS = 3
+PROMISED_DEPTH = 20
+"""How far down the ranking a document's own example question looks for that document's passage."""
 
 
 def question_parts(message: str) -> list[str]:
@@ -126,9 +128,15 @@ class Answerer:
         if threshold is not None:
             decision = replace(decision, threshold=threshold)
         self.decision: Decision = decision
+        self._examples: dict[str, str] | None = None  # read when first asked: a lazy corpus stays unread
 
     def decide(self, evidence: Evidence) -> tuple[float, bool]:
-        """Return the probability that the passage answers and whether it clears the bar."""
+        """Return the probability that the passage answers and whether it clears the bar.
+
+        A passage without any fact of the kind asked for (no number for "how many") cannot answer.
+        """
+        if evidence.fact_absent:
+            return 0.0, False
         probability = self.decision.probability(evidence)
         return probability, probability >= self.decision.threshold
 
@@ -160,12 +168,15 @@ class Answerer:
         part with the strongest evidence speaks for it (the threshold is chosen that way too).
         """
         language = detect_language(question) if language is None else language
+        promised = self._promised().get(plain(question))
+        if promised is not None and (verdict := self._promised_answer(question, k, language, promised)):
+            return verdict
         observed = [
             (part, *self.observe(part, k, language, number > 0))
             for number, part in enumerate(question_parts(question))
         ]
         part, ranking, _, probability = max(observed, key=lambda o: o[3])
-        answered = probability >= self.decision.threshold
+        answered = self.decide(ranking.evidence)[1] if ranking.hits else False
         if self.about_texts(question, observed[0][1].query_vector):
             about = named_documents(
                 question, self.corpus.documents, self.lexical.analyzer, self._translated()
@@ -191,6 +202,30 @@ class Answerer:
         if exact or (not answered and similar):
             return Verdict(language, ranking, probability, False, named, part=part)
         return Verdict(language, ranking, probability, answered, None, offered, part=part)
+
+    def _promised(self) -> dict[str, str]:
+        """Return each document's own example questions (header `examples:`) -> the document's id."""
+        if self._examples is None:
+            self._examples = {
+                plain(example): document.translation_of or document.id
+                for document in (*self.corpus.documents, *self._translated())
+                for example in document.examples
+            }
+        return self._examples
+
+    def _promised_answer(self, question: str, k: int, language: str, document: str) -> Verdict | None:
+        """Answer a document's own example question from that document: staff promised it answers.
+
+        The best passage of that document among the nearest comes first; None if none is near.
+        """
+        ranking = self.index.search(question, max(k, PROMISED_DEPTH), language)
+        first = next((j for j, h in enumerate(ranking.hits) if h.passage.document.id == document), None)
+        if first is None:
+            return None
+        order = [first, *(j for j in range(len(ranking.hits)) if j != first)][:k]
+        each = tuple(ranking.each[j] for j in order)
+        ranking = replace(ranking, hits=tuple(ranking.hits[j] for j in order), evidence=each[0], each=each)
+        return Verdict(language, ranking, self.decide(each[0])[0], True, None, 1, part=question)
 
     def about_texts(self, question: str, vector: NDArray[np.float32] | None) -> bool:
         """Return whether the question asks about the texts themselves (who gave them, when, where)."""

@@ -40,6 +40,12 @@ def test_a_sentence_supplies_a_fact_only_of_the_kind_asked() -> None:
     # A name the question already gives is not an answer to "who".
     assert not supplies(Wanted.PERSON, "The people of Kazakhstan helped.", "who in Kazakhstan helped")
     assert supplies(None, "", "anything")
+    # A year is a date, not a quantity; a number the question already gives answers nothing.
+    assert not supplies(Wanted.QUANTITY, "In the winter of 2022–23 the yurts opened.", "how many yurts")
+    assert not supplies(Wanted.QUANTITY, "We bought three ambulances.", "how much did the three cost")
+    assert supplies(
+        Wanted.QUANTITY, "We bought three ambulances for 40,000 dollars.", "how much did three cost"
+    )
 
 
 def test_a_topical_passage_without_the_number_asked_for_is_declined(service: AnswerService) -> None:

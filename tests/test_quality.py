@@ -1,20 +1,24 @@
-"""Answer quality on questions the calibration never saw: printed in full, floors asserted.
+"""Answer quality on questions no fitting saw: floors asserted, every figure printed with -s.
 
-Fitting (index/fit.py) uses tests/data/train/ only. The sets here are evaluation only:
-- questions-dev.jsonl, questions-dev-uk-ru.jsonl: the shared development questions;
-- questions-heldout.jsonl (English) and questions-heldout-uk-ru.jsonl: written by helpers
-  who saw neither the ranking code nor the other sets;
-- questions-heldout2.jsonl and questions-heldout2-uk-ru.jsonl: written the same way later, after
-  the training questions entered the ranking, and measured once before and after that change.
+Two families (docs/quality.md gives the figures and how they were obtained):
+- the interview alone, as shipped: tests/data/questions-*.jsonl (the shared development
+  questions and two held-out pairs, written by helpers who saw neither the code nor the
+  other sets);
+- several documents loaded together (tests/multidoc.py): the interview beside documents
+  written for the purpose, with questions in real-message styles; validation (where the
+  threshold is chosen) and held-out (measured only).
 
-Run with -s to see every figure:  python -m pytest tests/test_quality.py -s
+The floors sit under what the shipped calibration measures, to catch a regression
+without failing on one question. A document added to content/ joins every corpus here,
+so the floors leave room for it.
+
+    python -m pytest tests/test_quality.py -s      # prints every table
 """
 
 from __future__ import annotations
 
 import json
 import re
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,12 +26,10 @@ import pytest
 
 from bot.service import AnswerService
 from bot.wiring import build_service
-from index.examples import EXAMPLES_FILE, ExampleIndex
-from index.language import script_of
+from tests import multidoc
 from tests.conftest import make_settings
 
 DATA = Path(__file__).resolve().parent / "data"
-CONTENT = Path(__file__).resolve().parents[1] / "content"
 
 
 def _norm(text: str) -> str:
@@ -38,16 +40,14 @@ def _norm(text: str) -> str:
 class Figures:
     in_scope: int
     top1: float
-    top3: float
     answered_right: float
     out_of_scope: int
     declined: float
 
     def line(self, name: str) -> str:
         return (
-            f"{name:<28} in-scope {self.in_scope:>3}: top-1 {self.top1:.3f}, top-3 {self.top3:.3f}, "
-            f"answered and right {self.answered_right:.3f}; out-of-scope {self.out_of_scope:>3}: "
-            f"declined {self.declined:.3f}"
+            f"| {name} | {self.in_scope} | {self.top1:.3f} | {self.answered_right:.3f} "
+            f"| {self.out_of_scope} | {self.declined:.3f} |"
         )
 
 
@@ -57,7 +57,7 @@ def load(name: str) -> list[dict[str, str | None]]:
 
 
 def evaluate(service: AnswerService, questions: list[dict[str, str | None]]) -> Figures:
-    top1 = top3 = right = declined = 0
+    top1 = right = declined = 0
     n_in = sum(q["expect"] is not None for q in questions)
     for q in questions:
         answer = service.ask(str(q["q"]))
@@ -65,24 +65,21 @@ def evaluate(service: AnswerService, questions: list[dict[str, str | None]]) -> 
         if expect is None:
             declined += not answer.answered
             continue
-        found = [_norm(expect) in _norm(hit.passage.text) for hit in answer.hits[:3]]
-        top1 += bool(found) and found[0]
-        top3 += any(found)
-        right += bool(found) and found[0] and answer.answered
+        first = bool(answer.hits) and _norm(expect) in _norm(answer.hits[0].passage.text)
+        top1 += first
+        right += first and answer.answered
     n_out = len(questions) - n_in
-    return Figures(
-        n_in, top1 / max(n_in, 1), top3 / max(n_in, 1), right / max(n_in, 1), n_out, declined / max(n_out, 1)
-    )
+    return Figures(n_in, top1 / max(n_in, 1), right / max(n_in, 1), n_out, declined / max(n_out, 1))
 
 
-def group(questions: list[dict[str, str | None]]) -> dict[str, list[dict[str, str | None]]]:
-    """Split a set by how the question is written: English, Cyrillic, or Latin-typed uk/ru."""
-    out: dict[str, list[dict[str, str | None]]] = {}
-    for q in questions:
-        lang = q.get("lang") or "en"
-        key = "latin uk/ru" if lang in ("uk", "ru") and script_of(str(q["q"])) == "latin" else lang
-        out.setdefault(str(key), []).append(q)
-    return out
+SETS = {
+    "development, English": "questions-dev.jsonl",
+    "development, Ukrainian/Russian": "questions-dev-uk-ru.jsonl",
+    "held-out, English": "questions-heldout.jsonl",
+    "held-out, Ukrainian/Russian": "questions-heldout-uk-ru.jsonl",
+    "second held-out, English": "questions-heldout2.jsonl",
+    "second held-out, Ukrainian/Russian": "questions-heldout2-uk-ru.jsonl",
+}
 
 
 @pytest.fixture(scope="module")
@@ -90,106 +87,81 @@ def lexical() -> AnswerService:
     return build_service(make_settings(semantic="off"))
 
 
-SETS = {
-    "dev": "questions-dev.jsonl",
-    "dev uk/ru": "questions-dev-uk-ru.jsonl",
-    "held-out": "questions-heldout.jsonl",
-    "held-out uk/ru": "questions-heldout-uk-ru.jsonl",
-    "held-out 2": "questions-heldout2.jsonl",
-    "held-out 2 uk/ru": "questions-heldout2-uk-ru.jsonl",
-}
+@pytest.fixture(scope="module")
+def several(tmp_path_factory: pytest.TempPathFactory) -> list[multidoc.Outcome]:
+    """The held-out questions, answered with the interview and every written document loaded."""
+    folder = multidoc.assemble(tmp_path_factory.mktemp("multidoc") / "content", "heldout")
+    return multidoc.run(build_service(make_settings(content_dir=folder)), multidoc.cases("heldout"))
 
 
-def test_print_every_figure(service: AnswerService, lexical: AnswerService, tmp_path: Path) -> None:
-    lines = []
-    for mode, svc in (("semantic", service), ("SEMANTIC=off", lexical)):
-        for name, file in SETS.items():
-            questions = load(file)
-            lines.append(evaluate(svc, questions).line(f"{mode}: {name}"))
-            if name.endswith("uk/ru"):
-                for key, subset in sorted(group(questions).items()):
-                    lines.append(evaluate(svc, subset).line(f"{mode}:   {key}"))
-    lines.append("ANSWER_THRESHOLD trade-off, answered and right / declined:")
-    for threshold in (0.4, 0.5, 0.6, 0.7):
-        swept = build_service(make_settings(answer_threshold=threshold))
-        cells = []
-        for name, file in SETS.items():
-            f = evaluate(swept, load(file))
-            cells.append(f"{name} {f.answered_right:.3f} / {f.declined:.3f}")
-        lines.append(f"  {threshold:.2f}: " + "; ".join(cells))
-    # What the Ukrainian translation adds: the same content without the .uk.md file.
-    bare = tmp_path / "content"
-    shutil.copytree(CONTENT, bare)
-    for path in bare.glob("*.uk.md"):
-        path.unlink()
-    lines.append("Without the Ukrainian translation:")
-    for mode in ("on", "off"):
-        untranslated = build_service(make_settings(content_dir=bare, semantic=mode))
-        for name in ("dev uk/ru", "held-out uk/ru"):
-            figures = evaluate(untranslated, load(SETS[name]))
-            lines.append(figures.line(f"  SEMANTIC={mode}: {name}"))
-    # As for texts no training question is about: no passage is known to answer an example
-    # (the out-of-scope examples still count).
-    unknown = tmp_path / "examples.json"
-    items = json.loads(EXAMPLES_FILE.read_text(encoding="utf-8"))
-    unknown.write_text(json.dumps([{**i, "passage": i["passage"] and "p-unknown"} for i in items]))
-    lines.append("With no passage known to answer a training question (as for new texts):")
-    service._answerer.index.examples = ExampleIndex(service.embedder, examples=unknown)
-    try:
-        for name, file in SETS.items():
-            lines.append(evaluate(service, load(file)).line(f"  semantic: {name}"))
-    finally:
-        service._answerer.index.examples = ExampleIndex(service.embedder)
-    print("\n" + "\n".join(lines))
-    assert len(lines) >= 8
+def figures_of(service: AnswerService, name: str) -> Figures:
+    return evaluate(service, load(SETS[name]))
 
 
 def test_development_questions_meet_the_floors(service: AnswerService) -> None:
-    figures = evaluate(service, load("questions-dev.jsonl"))
-    assert figures.in_scope == 41
-    assert figures.answered_right >= 0.90
-    assert figures.declined >= 0.90
+    english = figures_of(service, "development, English")
+    assert english.answered_right >= 0.88 and english.declined >= 0.90
+    other = figures_of(service, "development, Ukrainian/Russian")
+    assert other.top1 >= 0.92 and other.answered_right >= 0.85 and other.declined >= 0.90
 
 
-# The issue's targets (held-out answered-and-right >= 0.88 English, >= 0.80 uk/ru; declined
-# >= 0.85) are met by the shipped calibration (0.889 / 0.943 and 0.875 / 0.938); the floors below
-# sit a little under what it measures, to catch regressions without failing on one question.
-# The README gives the figures and the trade-off.
-
-
-def test_english_held_out_questions(service: AnswerService) -> None:
-    figures = evaluate(service, load("questions-heldout.jsonl"))
-    assert figures.in_scope >= 50
-    assert figures.top1 >= 0.92
-    assert figures.answered_right >= 0.85
-    assert figures.declined >= 0.88
-
-
-def test_ukrainian_and_russian_questions(service: AnswerService) -> None:
-    dev = evaluate(service, load("questions-dev-uk-ru.jsonl"))
-    assert dev.top1 >= 0.95
-    assert dev.answered_right >= 0.90
-    assert dev.declined >= 0.90
-    held_out = evaluate(service, load("questions-heldout-uk-ru.jsonl"))
-    assert held_out.in_scope >= 60
-    assert held_out.top1 >= 0.92
-    assert held_out.answered_right >= 0.82
-    assert held_out.declined >= 0.85
-
-
-def test_second_held_out_sets(service: AnswerService) -> None:
-    english = evaluate(service, load("questions-heldout2.jsonl"))
-    assert english.in_scope == 45 and english.out_of_scope == 25
-    assert english.top1 >= 0.92 and english.answered_right >= 0.85 and english.declined >= 0.72
-    other = evaluate(service, load("questions-heldout2-uk-ru.jsonl"))
-    assert other.in_scope == 45 and other.out_of_scope == 25
-    assert other.top1 >= 0.90 and other.answered_right >= 0.86 and other.declined >= 0.88
+def test_held_out_questions_on_the_interview(service: AnswerService) -> None:
+    english = figures_of(service, "held-out, English")
+    assert english.top1 >= 0.85 and english.answered_right >= 0.75 and english.declined >= 0.70
+    other = figures_of(service, "held-out, Ukrainian/Russian")
+    assert other.top1 >= 0.90 and other.answered_right >= 0.65 and other.declined >= 0.65
+    second = figures_of(service, "second held-out, English")
+    assert second.top1 >= 0.88 and second.answered_right >= 0.75
+    second_other = figures_of(service, "second held-out, Ukrainian/Russian")
+    assert second_other.top1 >= 0.85 and second_other.answered_right >= 0.75
 
 
 def test_bm25_only_mode_keeps_its_own_calibrated_rule(lexical: AnswerService) -> None:
     assert not lexical.semantic
-    figures = evaluate(lexical, load("questions-dev.jsonl"))
-    assert figures.answered_right >= 0.80
-    assert figures.declined >= 0.80
+    english = figures_of(lexical, "development, English")
+    assert english.top1 >= 0.90 and english.answered_right >= 0.75 and english.declined >= 0.80
     # Ukrainian and Russian questions rank against the Ukrainian translation's BM25.
-    assert evaluate(lexical, load("questions-dev-uk-ru.jsonl")).top1 >= 0.50
+    assert figures_of(lexical, "development, Ukrainian/Russian").top1 >= 0.60
+
+
+def test_texts_nobody_fitted_on_are_answered_beside_the_interview(several: list[multidoc.Outcome]) -> None:
+    rows = {row.name: row for row in multidoc.table(several)}
+    english, other = rows["all, English"], rows["all, Ukrainian/Russian"]
+    assert english.in_scope >= 100 and other.in_scope >= 150
+    assert english.top1 >= 0.70 and english.right >= 0.60
+    assert other.top1 >= 0.55 and other.right >= 0.48
+    # Every kind of document is reached, not only the one with training questions.
+    for kind in ("article", "faq", "news"):
+        assert rows[f"{kind}, English"].top1 >= 0.55, kind
+    # A question a loaded FAQ answers is answered from it, not sent to the consular pointer.
+    assert rows["faq, English"].consular + rows["faq, Ukrainian/Russian"].consular <= 8
+
+
+def test_questions_about_the_texts_are_answered_from_their_headers(several: list[multidoc.Outcome]) -> None:
+    rows = {row.name: row for row in multidoc.table(several)}
+    assert rows["all, English"].about >= 10 and rows["all, English"].about_right >= 0.6
+    assert rows["all, Ukrainian/Russian"].about >= 15 and rows["all, Ukrainian/Russian"].about_right >= 0.6
+
+
+def test_out_of_scope_questions_beside_several_texts_are_mostly_declined(
+    several: list[multidoc.Outcome],
+) -> None:
+    rows = {row.name: row for row in multidoc.table(several)}
+    assert rows["all, English"].declined >= 0.35
+    assert rows["all, Ukrainian/Russian"].declined >= 0.35
+
+
+@pytest.mark.slow
+def test_print_every_figure(service: AnswerService, lexical: AnswerService, tmp_path: Path) -> None:
+    """Print the tables of docs/quality.md (about four minutes: behind the `slow` marker)."""
+    lines = ["| set | in scope | top-1 | answered right | out of scope | declined |", "| --- " * 6 + "|"]
+    for mode, svc in (("semantic", service), ("SEMANTIC=off", lexical)):
+        lines += [figures_of(svc, name).line(f"{mode}: {name}") for name in SETS]
+    for name in ("validation", "heldout"):
+        for semantic in ("on", "off"):
+            folder = multidoc.assemble(tmp_path / f"{name}-{semantic}", name)
+            svc = build_service(make_settings(content_dir=folder, semantic=semantic))
+            lines += ["", f"{name}, SEMANTIC={semantic}:", multidoc.HEADER]
+            lines += [row.line() for row in multidoc.table(multidoc.run(svc, multidoc.cases(name)))]
+    print("\n" + "\n".join(lines))
+    assert sum(line.startswith("| all,") for line in lines) == 8

@@ -92,7 +92,8 @@ def test_shipped_vectors_match_the_bundled_content(embedder: Embedder) -> None:
     dense = DenseIndex(corpus, counting, CONTENT, cache_dir=None)
     assert counting.passages == 0, "content/embeddings.npz is stale: run python -m bot content --embed"
     stored = load_vectors(CONTENT / BUNDLED_NAME, embedder.signature, embedder.dim)
-    assert len(stored) == len(set(dense.units))
+    assert all(text_key(title, True) in stored for title in dense.titles)  # section titles too
+    assert len(stored) == len(set(dense.units)) + len(set(dense.titles))
     sample = [dense.units[0], dense.units[-1]]
     fresh = embedder.embed_passages(sample)
     assert np.allclose(fresh, np.stack([stored[text_key(u)] for u in sample]), atol=1e-5)
