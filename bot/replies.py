@@ -350,11 +350,11 @@ class Replies:
 
     def topics_summary(self, lang: Lang, most: int = 3) -> str:
         """Name the texts loaded, by title in the interface language: what the bot can answer about."""
-        titles = [f"«{self._document(d, lang).title}»" for d in self.service.documents]
+        titles = [f"«{self._document(d, lang).title}»" for d in self.service.documents] or ["—"]
         if len(titles) > most:
             titles = [*titles[:most], t(lang, "more_texts", n=len(titles) - most)]
         listed = titles[0] if len(titles) == 1 else f"{', '.join(titles[:-1])} {t(lang, 'and')} {titles[-1]}"
-        return t(lang, "topics_summary", titles=listed) if titles else ""
+        return t(lang, "topics_summary_one" if len(titles) == 1 else "topics_summary", titles=listed)
 
     def section_first(self, section: Section, lang: Lang) -> Reply:
         """Open a section at its first passage."""

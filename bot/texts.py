@@ -79,6 +79,7 @@ EN: dict[str, str] = {
     "slow_down": "You are sending messages too fast. Please wait a few seconds and ask again.",
     "pick_topic": "Type a section number from 1 to {n}.",
     "topics_summary": "the texts {titles}",
+    "topics_summary_one": "the text {titles}",
     "and": "and",
     "more_texts": "{n} more",
     # Telegram adapter
@@ -186,6 +187,7 @@ UK: dict[str, str] = {
     "slow_down": "Ви надсилаєте повідомлення надто часто. Зачекайте кілька секунд і спробуйте ще раз.",
     "pick_topic": "Введіть номер розділу від 1 до {n}.",
     "topics_summary": "тексти {titles}",
+    "topics_summary_one": "текст {titles}",
     "and": "і",
     "more_texts": "ще {n}",
     # Telegram adapter
