@@ -20,6 +20,12 @@ class Wanted(Enum):
     QUANTITY = "quantity"
     TIME = "time"
     PERSON = "person"
+    MONEY = "money"
+    """A price, a cost, a sum spent: an amount with its currency."""
+    CLOCK = "clock"
+    """A time of day or opening hours."""
+    CONTACT = "contact"
+    """An e-mail address, a telephone number or a street address."""
 
 
 _QUANTITY = re.compile(
@@ -30,6 +36,26 @@ _QUANTITY = re.compile(
 _TIME = re.compile(
     r"\b(when|what (year|date|time|day|month)|how long|коли|когда|koly|kogda|якого числа|какого числа"
     r"|в якому році|в каком году|о котрій|во сколько|з якого року|с какого года)\b",
+    re.IGNORECASE,
+)
+_MONEY = re.compile(
+    r"\b(how much (?:\w+ ){0,6}?(?:cost|costs|spend|spent|pay|paid|invest|invested|worth|charge|charged)"
+    r"|what (?:is|was|are|were) the (?:cost|price|fee|fees|sum|budget)|how much money|how much is the fee"
+    r"|скільки (?:\w+ ){0,4}?(?:кошту\w*|витрат\w*|заплат\w*|вклал\w*|інвест\w*)|яка (?:ціна|вартість|сума)"
+    r"|сколько (?:\w+ ){0,4}?(?:стои\w*|стоил\w*|потрат\w*|заплат\w*|вложил\w*|инвест\w*)"
+    r"|какая (?:цена|стоимость|сумма)|skolko (?:\w+ ){0,4}?stoi\w*|skilky (?:\w+ ){0,4}?koshtu\w*)",
+    re.IGNORECASE,
+)
+_CLOCK = re.compile(
+    r"\b(what time|at what time|opening hours|office hours|working hours|reception hours|what hours"
+    r"|о котрій|о которой|во сколько|в котором часу|години роботи|години прийому|часы работы|часы приёма"
+    r"|часы приема|графік роботи|график работы)\b",
+    re.IGNORECASE,
+)
+_CONTACT = re.compile(
+    r"\b(e-?mail|phone number|telephone|what is the address|what's the address|street address"
+    r"|електронн\w* пошт\w*|номер телефону|яка адреса|электронн\w* почт\w*|номер телефона|какой адрес"
+    r"|имейл|емейл|імейл)\b",
     re.IGNORECASE,
 )
 _PERSON = re.compile(r"\b(who|whose|хто|кто|чиї|чий|чия|чья|чьи|чей|kto|khto|chyi|chei)\b", re.IGNORECASE)
@@ -53,10 +79,24 @@ _YEAR = re.compile(r"(?:19|20)\d\d(?:[–-]\d\d+)?")  # a year, or a span of yea
 # A capitalised word that does not start a sentence: a name of a person, company or place.
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-ZА-ЯІЇЄҐ][\w'’-]+")
 _WORD = re.compile(r"\w+")
+_CURRENCY = re.compile(
+    r"[$€₸£₴]|\b(?:dollars?|usd|euros?|eur|tenge|kzt|hryvni?as?|uah|roubles?|rubles?|доларів|долар\w*"
+    r"|доллар\w*|євро|евро|тенге|гривн\w*|гривен\w*|рубл\w*)\b",
+    re.IGNORECASE,
+)
+_HOUR = re.compile(r"\b\d{1,2}[:.]\d\d\b|\b\d{1,2}\s?(?:a\.?m\.?|p\.?m\.?|o'clock)|\bnoon\b", re.IGNORECASE)
+_REACH = re.compile(
+    r"@|\+?\d[\d\s()-]{6,}\d|\b(?:street|st\.|avenue|ave\.|prospekt|вул\.|вулиц\w*|ул\.|улиц\w*"
+    r"|проспект\w*)\s*\S*\s*\d|\b\d+[a-zа-я]?,?\s+[\w'’-]+\s+(?:street|st\b|avenue|ave\b|road|rd\b)",
+    re.IGNORECASE,
+)
 
 
 def wanted(question: str) -> Wanted | None:
     """Return the kind of fact the question asks for, or None for any other question."""
+    for kind, pattern in ((Wanted.CONTACT, _CONTACT), (Wanted.MONEY, _MONEY), (Wanted.CLOCK, _CLOCK)):
+        if pattern.search(question):
+            return kind
     if _QUANTITY.search(question):
         return Wanted.QUANTITY
     if _TIME.search(question):
@@ -68,6 +108,12 @@ def wanted(question: str) -> Wanted | None:
 
 def supplies(kind: Wanted | None, sentence: str, question: str) -> bool:
     """Return whether the sentence holds a fact of the kind asked for (True when nothing is asked)."""
+    if kind is Wanted.MONEY:
+        return bool(_CURRENCY.search(sentence)) and supplies(Wanted.QUANTITY, sentence, question)
+    if kind is Wanted.CLOCK:
+        return bool(_HOUR.search(sentence))
+    if kind is Wanted.CONTACT:
+        return bool(_REACH.search(sentence))
     if kind is Wanted.QUANTITY:
         # A number the question does not already give; a year is a date, not a quantity.
         given = {n.casefold() for n in _NUMBER.findall(question)}
