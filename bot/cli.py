@@ -209,6 +209,10 @@ def cmd_build(settings: Settings, stdout: TextIO, stderr: TextIO) -> int:
         f"built {len(service.corpus.passages)} passages{vectors} in {time.monotonic() - started:.1f} s, "
         f"BM25 index {'loaded' if service.index.loaded else 'built'}; cache: {where}\n"
     )
+    for document, question in service.unanswered_examples():
+        stderr.write(
+            f"warning: {document.path}: example question not answered by this document: {question}\n"
+        )
     if settings.index_cache_dir is None:
         return 0
     del service, dense  # the next start, as it will be: everything loaded, nothing built
@@ -259,7 +263,10 @@ def run(argv: Sequence[str], stdin: TextIO, stdout: TextIO) -> int:
         return cmd_content(settings.content_dir, load_corpus(settings.content_dir), args.json, stdout)
     if args.command == "content" and args.build:
         return cmd_build(settings, stdout, sys.stderr)
-    service = build_service(settings)
+    # A first start on new texts encodes them: show it on a terminal instead of a silence.
+    service = build_service(
+        settings, ProgressBar(sys.stderr, "encoding passages") if sys.stderr.isatty() else None
+    )
     _collect_from_now()
     replies = Replies(service, settings.consular_url)
     if args.command == "ask":

@@ -181,6 +181,21 @@ class AnswerService:
         )
         return fresh.corpus
 
+    def unanswered_examples(self) -> list[tuple[Document, str]]:
+        """Return each document's example question (header `examples:`) it does not answer on its own.
+
+        The bot answers these from their document whatever the evidence; this says which ones
+        the evidence alone would not have answered from it (a question to reword, or a text to fix).
+        """
+        missed = []
+        for document in self.documents:
+            for question in document.examples:
+                verdict = self._answerer.judge(clean(question), self.top_k, promised=False)
+                hits = verdict.ranking.hits
+                if not (verdict.answered and hits[0].passage.document.id == document.id):
+                    missed.append((document, question))
+        return missed
+
     def ask(self, question: str, top: int | None = None) -> Answer:
         """Rank passages for a question and decide whether the best one answers it."""
         k = self.top_k if top is None else top

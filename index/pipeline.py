@@ -161,15 +161,16 @@ class Answerer:
         probability = self.decide(ranking.evidence)[0] if ranking.hits else 0.0
         return ranking, intent, probability
 
-    def judge(self, question: str, k: int, language: str | None = None) -> Verdict:
+    def judge(self, question: str, k: int, language: str | None = None, *, promised: bool = True) -> Verdict:
         """Rank passages for a question and decide whether the best answers it.
 
         A message of several sentences is judged whole and by its asking sentences; the
         part with the strongest evidence speaks for it (the threshold is chosen that way too).
+        `promised=False` judges a document's own example question on its evidence alone.
         """
         language = detect_language(question) if language is None else language
-        promised = self._promised().get(plain(question))
-        if promised is not None and (verdict := self._promised_answer(question, k, language, promised)):
+        document = self._promised().get(plain(question)) if promised else None
+        if document is not None and (verdict := self._promised_answer(question, k, language, document)):
             return verdict
         observed = [
             (part, *self.observe(part, k, language, number > 0))

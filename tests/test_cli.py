@@ -361,3 +361,44 @@ def test_without_a_home_folder_the_cache_is_off_not_a_traceback(monkeypatch: pyt
 
     monkeypatch.setattr(platformdirs, "user_cache_dir", no_home)
     assert default_cache_dir() is None
+
+
+LIBRARY_FAQ = """---
+id: library-faq
+title: The Embassy's Ukrainian library
+speaker: Press Office
+date: 2026-01-15
+language: en
+kind: faq
+examples: When is the Ukrainian library open? | What is the capital of Peru?
+---
+
+## When is the Ukrainian library open?
+
+The library at the Ukrainian House is open on Saturdays from 11:00 to 15:00, except on public holidays.
+
+## How many books can I borrow?
+
+Readers may borrow up to three books for three weeks; children's books can be renewed once.
+"""
+
+
+@pytest.mark.parametrize("semantic", ["on", "off"])
+def test_a_new_documents_example_questions_are_answered_from_it_and_checked(
+    tmp_path: Path, semantic: str
+) -> None:
+    folder = tmp_path / "content"
+    shutil.copytree(ROOT / "tests" / "data" / "faq", folder)
+    (folder / "library-faq.md").write_text(LIBRARY_FAQ, encoding="utf-8")
+    env = {"CONTENT_DIR": str(folder), "SEMANTIC": semantic, "INDEX_CACHE_DIR": str(tmp_path / "cache")}
+    result = run("ask", "--json", "When is the Ukrainian library open?", env=env)
+    answer = json.loads(result.stdout)
+    assert answer["answered"] and "Saturdays from 11:00" in answer["results"][0]["text"]
+    # `content --build` names the example question the document does not answer.
+    built = run("content", "--build", env=env)
+    assert built.returncode == 0, built.stderr
+    warnings = [line for line in built.stderr.splitlines() if line.startswith("warning:")]
+    assert warnings == [
+        f"warning: {folder / 'library-faq.md'}: example question not answered by this document: "
+        "What is the capital of Peru?"
+    ]
