@@ -20,6 +20,10 @@ def render_plain(reply: Reply, numbered: bool = False) -> str:
     return f"{text}\n{' '.join(labels)}" if labels else text
 
 
+COMMANDS = ("/help", "/topics", "/more", "/original", "/translation", "/about", "/quit")
+"""The console's commands (/start, /next and /exit are aliases of /help, /more and /quit)."""
+
+
 class Console:
     """Read questions and commands line by line; write the bot's replies."""
 

@@ -188,7 +188,8 @@ class Answerer:
             # "Another answer" offers only passages that would clear the bar on their own.
             offered = 1
             for evidence in ranking.each[1:]:
-                alone = replace(evidence, intent=ranking.evidence.intent)
+                best = ranking.evidence
+                alone = replace(evidence, intent=best.intent, part=best.part)
                 if not self.decide(alone)[1]:
                     break
                 offered += 1

@@ -52,6 +52,15 @@ def service(_private_cache: None) -> AnswerService:
     return build_service(make_settings())
 
 
+@pytest.fixture(scope="session")
+def several(_private_cache: None, tmp_path_factory: pytest.TempPathFactory) -> AnswerService:
+    """Return the service on the interview beside every document written for the evaluation."""
+    from tests import multidoc
+
+    folder = multidoc.assemble(tmp_path_factory.mktemp("multidoc") / "content", "heldout")
+    return build_service(make_settings(content_dir=folder))
+
+
 @pytest.fixture(autouse=True)
 def _no_personal_data_in_logs(
     request: pytest.FixtureRequest, caplog: pytest.LogCaptureFixture

@@ -13,7 +13,7 @@ from index.answer_type import Wanted, supplies, wanted
     [
         ("How many tonnes of aid arrived?", Wanted.QUANTITY),
         ("Скільки українців живе в Казахстані?", Wanted.QUANTITY),
-        ("сколько стоит", Wanted.QUANTITY),
+        ("сколько стоит", Wanted.MONEY),
         ("skolko ukraintsev v kazakhstane", Wanted.QUANTITY),
         ("When was the association founded?", Wanted.TIME),
         ("Коли відкрили школу?", Wanted.TIME),

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from index.content import load_corpus
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -78,22 +80,29 @@ def test_ask_json_reads_questions_from_stdin_in_order() -> None:
     ]
 
 
-def test_content_lists_the_seven_sections() -> None:
+def test_content_lists_every_document_and_the_interviews_seven_sections() -> None:
+    corpus = load_corpus(ROOT / "content")
     result = run("content")
     assert result.returncode == 0, result.stderr
-    assert "7 sections, 46 passages" in result.stdout
-    assert f"OK: answering from {ROOT / 'content'}: 1 document, 7 sections, 46 passages" in result.stdout
+    assert "content/pavlenko-2024-05-18.md: «DESPITE THE DISTANCE" in result.stdout
+    assert "  7 sections, 46 passages" in result.stdout  # the interview's own line
+    documents = len(corpus.documents)
+    summary = f"{documents} document{'s' if documents != 1 else ''}, {len(corpus.sections)} sections"
+    assert (
+        f"OK: answering from {ROOT / 'content'}: {summary}, {len(corpus.passages)} passages" in result.stdout
+    )
     assert "translation (uk): " in result.stdout and "46 passages aligned" in result.stdout
 
 
 def test_content_json_prints_every_passage() -> None:
     result = run("content", "--json")
     records = [json.loads(line) for line in result.stdout.splitlines()]
-    originals = [r for r in records if r["original_id"] is None]
-    translations = [r for r in records if r["original_id"] is not None]
-    assert len(originals) == len(translations) == 46
+    assert len({r["id"] for r in records}) == len(records)
     assert {"id", "document", "speaker", "date", "section", "text", "language", "line"} <= set(records[0])
-    assert len({r["id"] for r in records}) == 92
+    interview = [r for r in records if r["document_id"] in ("pavlenko-2024-05-18", "pavlenko-2024-05-18-uk")]
+    originals = [r for r in interview if r["original_id"] is None]
+    translations = [r for r in interview if r["original_id"] is not None]
+    assert len(originals) == len(translations) == 46
     assert {r["language"] for r in translations} == {"uk"}
     assert all(r["id"] == f"{r['original_id']}-uk" for r in translations)
     assert {r["original_id"] for r in translations} == {r["id"] for r in originals}
@@ -247,7 +256,8 @@ def test_content_build_fills_the_cache_that_the_next_start_loads(tmp_path: Path)
     env = {"INDEX_CACHE_DIR": str(cache), "SEMANTIC": "on"}
     first = run("content", "--build", env=env)
     assert first.returncode == 0, first.stderr
-    assert "built 46 passages, 295 passage and sentence vectors" in first.stdout
+    passages = len(load_corpus(ROOT / "content").passages)
+    assert re.search(rf"built {passages} passages, \d+ passage and sentence vectors", first.stdout)
     assert "BM25 index built" in first.stdout and "Traceback" not in first.stderr
     assert {"lexicon.npz", "bm25-index.npz", "bm25-titles.npz"} <= {p.name for p in cache.iterdir()}
     again = run("content", "--build", env=env)

@@ -2,20 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
-
 from bot.replies import Replies
 from bot.service import AnswerService
-from bot.wiring import build_service
 from index.pipeline import detect_language
 from tests import multidoc
-from tests.conftest import make_settings
-
-
-@pytest.fixture(scope="module")
-def several(tmp_path_factory: pytest.TempPathFactory) -> AnswerService:
-    folder = multidoc.assemble(tmp_path_factory.mktemp("fair") / "content", "heldout")
-    return build_service(make_settings(content_dir=folder))
 
 
 def test_a_passage_better_by_every_measure_is_never_beaten(several: AnswerService) -> None:

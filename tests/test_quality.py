@@ -88,10 +88,9 @@ def lexical() -> AnswerService:
 
 
 @pytest.fixture(scope="module")
-def several(tmp_path_factory: pytest.TempPathFactory) -> list[multidoc.Outcome]:
+def outcomes(several: AnswerService) -> list[multidoc.Outcome]:
     """The held-out questions, answered with the interview and every written document loaded."""
-    folder = multidoc.assemble(tmp_path_factory.mktemp("multidoc") / "content", "heldout")
-    return multidoc.run(build_service(make_settings(content_dir=folder)), multidoc.cases("heldout"))
+    return multidoc.run(several, multidoc.cases("heldout"))
 
 
 def figures_of(service: AnswerService, name: str) -> Figures:
@@ -124,8 +123,8 @@ def test_bm25_only_mode_keeps_its_own_calibrated_rule(lexical: AnswerService) ->
     assert figures_of(lexical, "development, Ukrainian/Russian").top1 >= 0.60
 
 
-def test_texts_nobody_fitted_on_are_answered_beside_the_interview(several: list[multidoc.Outcome]) -> None:
-    rows = {row.name: row for row in multidoc.table(several)}
+def test_texts_nobody_fitted_on_are_answered_beside_the_interview(outcomes: list[multidoc.Outcome]) -> None:
+    rows = {row.name: row for row in multidoc.table(outcomes)}
     english, other = rows["all, English"], rows["all, Ukrainian/Russian"]
     assert english.in_scope >= 100 and other.in_scope >= 150
     assert english.top1 >= 0.70 and english.right >= 0.60
@@ -137,16 +136,16 @@ def test_texts_nobody_fitted_on_are_answered_beside_the_interview(several: list[
     assert rows["faq, English"].consular + rows["faq, Ukrainian/Russian"].consular <= 8
 
 
-def test_questions_about_the_texts_are_answered_from_their_headers(several: list[multidoc.Outcome]) -> None:
-    rows = {row.name: row for row in multidoc.table(several)}
+def test_questions_about_the_texts_are_answered_from_their_headers(outcomes: list[multidoc.Outcome]) -> None:
+    rows = {row.name: row for row in multidoc.table(outcomes)}
     assert rows["all, English"].about >= 10 and rows["all, English"].about_right >= 0.6
     assert rows["all, Ukrainian/Russian"].about >= 15 and rows["all, Ukrainian/Russian"].about_right >= 0.6
 
 
 def test_out_of_scope_questions_beside_several_texts_are_mostly_declined(
-    several: list[multidoc.Outcome],
+    outcomes: list[multidoc.Outcome],
 ) -> None:
-    rows = {row.name: row for row in multidoc.table(several)}
+    rows = {row.name: row for row in multidoc.table(outcomes)}
     assert rows["all, English"].declined >= 0.35
     assert rows["all, Ukrainian/Russian"].declined >= 0.35
 

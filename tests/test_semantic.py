@@ -85,15 +85,16 @@ def test_sentences_split_at_sentence_ends_only() -> None:
     assert units_of("One sentence only.") == ["One sentence only."]
 
 
-def test_shipped_vectors_match_the_bundled_content(embedder: Embedder) -> None:
-    # Rebuild with `python -m bot content --embed` after editing content/.
-    corpus = load_corpus(CONTENT)
+def test_shipped_vectors_match_the_bundled_interview(embedder: Embedder, tmp_path: Path) -> None:
+    # Rebuild with `python -m bot content --embed` after editing the interview. A document staff
+    # add without shipping its vectors is encoded at the first start instead: no test fails.
+    for path in [*CONTENT.glob("pavlenko-2024-05-18*.md"), CONTENT / BUNDLED_NAME]:
+        shutil.copy(path, tmp_path / path.name)
     counting = CountingEmbedder(embedder)
-    dense = DenseIndex(corpus, counting, CONTENT, cache_dir=None)
+    dense = DenseIndex(load_corpus(tmp_path), counting, tmp_path, cache_dir=None)
     assert counting.passages == 0, "content/embeddings.npz is stale: run python -m bot content --embed"
     stored = load_vectors(CONTENT / BUNDLED_NAME, embedder.signature, embedder.dim)
     assert all(text_key(title, True) in stored for title in dense.titles)  # section titles too
-    assert len(stored) == len(set(dense.units)) + len(set(dense.titles))
     sample = [dense.units[0], dense.units[-1]]
     fresh = embedder.embed_passages(sample)
     assert np.allclose(fresh, np.stack([stored[text_key(u)] for u in sample]), atol=1e-5)

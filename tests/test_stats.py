@@ -29,7 +29,7 @@ def test_summary_counts_and_groups_unanswered_questions_without_keeping_their_te
     asked = (
         "What about ambulances?",
         "How do I get a visa? Call +7 701 123 45 67",
-        "how do I renew my passport? I am Olena Petrenko, Abay street 12",
+        "I am Olena Petrenko, Abay street 12, where do I renew my passport?",
         "Who won the football world cup in 2022?",
         "who won the football world cup in 2022",
         "",

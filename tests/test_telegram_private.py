@@ -59,9 +59,9 @@ async def test_topics_open_a_section_and_page_through_it_in_place(tg: RunningBot
     fake = tg.fake
     fake.send(OLENA, "/topics")
     (topics,) = await fake.replies(OLENA["id"])
-    assert len(topics.buttons) == 7
-    label, data = topics.buttons[2]
-    assert label.startswith("3. Kazakhstan's private business")
+    assert len(topics.buttons) == len(service.sections)  # type: ignore[attr-defined]
+    # The interview's third section, wherever other documents put it in the list.
+    ((_, data),) = [b for b in topics.buttons if ". Kazakhstan's private business" in b[0]]
 
     fake.press(OLENA, fake.message(topics), data)
     first = (await fake.replies(OLENA["id"], 2))[1]
