@@ -19,9 +19,9 @@ from bot.replies import Replies
 from bot.service import Answer, AnswerService
 from bot.settings import Settings, SettingsError, load_settings
 from bot.wiring import build_service
-from index.content import ContentError, Corpus, load_corpus
-from index.decision import DecisionError
-from index.vectors import BUNDLED_NAME
+from index.content.loader import ContentError, Corpus, load_corpus
+from index.decision.model import DecisionError
+from index.semantic.vectors import BUNDLED_NAME
 
 # Results listed by `ask --top`: more is never useful to a reader.
 MAX_TOP = 20
@@ -180,7 +180,7 @@ def cmd_embed(service: AnswerService, stdout: TextIO) -> int:
     if dense is None:
         raise UsageError("content --embed needs SEMANTIC=on")
     try:
-        from index.dense import write_bundled  # here: only this command needs the semantic modules
+        from index.semantic.dense import write_bundled  # here: only this command needs the semantic modules
 
         path = write_bundled(dense, service.content_dir)
     except OSError as exc:

@@ -9,7 +9,7 @@ from typing import TextIO
 from bot.replies import Button, Replies, Reply
 from bot.service import Answer, AnswerService
 from bot.texts import Lang, t
-from index.content import Passage
+from index.content.loader import Passage
 
 
 def render_plain(reply: Reply, numbered: bool = False) -> str:

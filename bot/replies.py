@@ -14,9 +14,9 @@ from typing import Literal
 
 from bot.service import MAX_QUESTION_CHARS, Answer, AnswerService
 from bot.texts import Lang, t
-from index.analysis import Analyzer, SlavicAnalyzer, refers_back
-from index.content import Document, Passage, Section
-from index.language import question_script, to_cyrillic
+from index.analysis.language import question_script, to_cyrillic
+from index.analysis.text import Analyzer, SlavicAnalyzer, refers_back
+from index.content.loader import Document, Passage, Section
 
 Style = Literal["plain", "bold", "italic"]
 Action = Literal["more", "page", "topic", "example", "vote", "topics", "version"]

@@ -9,18 +9,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from index.content import Corpus, Document, Passage, Section
-from index.decision import Calibration, load_calibration
-from index.intents import IntentIndex
-from index.lazy_corpus import load_corpus_cached
+from index.content.loader import Corpus, Document, Passage, Section
+from index.decision.intents import IntentIndex
+from index.decision.model import Calibration, load_calibration
+from index.lexical.ranking import Hit, PassageIndex, RankingParams
 from index.pipeline import Answerer, detect_language
-from index.ranking import Hit, PassageIndex, RankingParams
+from index.scale.lazy_corpus import load_corpus_cached
 
 if TYPE_CHECKING:
-    from index.dense import DenseIndex
-    from index.hybrid import TranslatedIndex
-    from index.semantic import Embedder
-    from index.vectors import Progress
+    from index.fusion.hybrid import TranslatedIndex
+    from index.semantic.dense import DenseIndex
+    from index.semantic.model import Embedder
+    from index.semantic.vectors import Progress
 
 logger = logging.getLogger(__name__)
 

@@ -53,7 +53,7 @@ class Settings(BaseSettings):
     top_k: int = Field(default=3, ge=1, le=20)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     index_cache_dir: Path | None = Field(default_factory=default_cache_dir)
-    # One per CPU, at most 8, as index.units.default_workers (not imported: settings stay light).
+    # One per CPU, at most 8, as index.scale.units.default_workers (not imported: settings stay light).
     index_workers: int = Field(default_factory=lambda: min(os.cpu_count() or 1, 8), ge=1, le=64)
     """Processes analysing and model handles encoding a large build (default: one per CPU, at most 8)."""
     consular_url: str | None = None

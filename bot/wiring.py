@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 
 from bot.service import AnswerService
 from bot.settings import Settings, SettingsError
-from index.semantic import Embedder, EmbedderError, load_embedder
+from index.semantic.model import Embedder, EmbedderError, load_embedder
 
 if TYPE_CHECKING:
-    from index.vectors import Progress
+    from index.semantic.vectors import Progress
 
 logger = logging.getLogger(__name__)
 

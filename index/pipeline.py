@@ -8,24 +8,24 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from index.about import named_documents
-from index.analysis import ENGLISH_STOP_WORDS
-from index.content import Corpus
-from index.decision import Calibration, Decision
-from index.hybrid import Evidence, HybridIndex, Ranking, translated_indexes
-from index.intents import OFF_TOPIC, Intent, IntentIndex, plain
-from index.language import guess_language
-from index.ranking import PassageIndex, RankingParams
-from index.records import Document
-from index.units import default_workers
+from index.analysis.language import guess_language
+from index.analysis.text import ENGLISH_STOP_WORDS
+from index.content.loader import Corpus
+from index.content.records import Document
+from index.decision.about import named_documents
+from index.decision.intents import OFF_TOPIC, Intent, IntentIndex, plain
+from index.decision.model import Calibration, Decision
+from index.fusion.hybrid import Evidence, HybridIndex, Ranking, translated_indexes
+from index.lexical.ranking import PassageIndex, RankingParams
+from index.scale.units import default_workers
 
 if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
 
-    from index.dense import DenseIndex
-    from index.semantic import Embedder
-    from index.vectors import Progress
+    from index.semantic.dense import DenseIndex
+    from index.semantic.model import Embedder
+    from index.semantic.vectors import Progress
 
 logger = logging.getLogger(__name__)
 _WORD = re.compile(r"\w+")
@@ -120,7 +120,8 @@ class Answerer:
         self.calibration = calibration
         if embedder is not None and embedder.signature != calibration.model:
             logger.warning(
-                "the decision was fitted with model %s but %s is loaded: refit with python -m index.fit",
+                "the decision was fitted with model %s but %s is loaded: "
+                "refit with python -m index.decision.fit",
                 calibration.model,
                 embedder.signature,
             )
@@ -248,6 +249,6 @@ def _dense_index(
     progress: Progress | None,
 ) -> DenseIndex:
     """Build the embedding index; imported here, so BM25-only ranking never loads the semantic modules."""
-    from index.dense import DenseIndex
+    from index.semantic.dense import DenseIndex
 
     return DenseIndex(corpus, embedder, content_dir, cache_dir, workers=workers, progress=progress)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from index.analysis import Analyzer, SlavicAnalyzer, normalize, refers_back
+from index.analysis.text import Analyzer, SlavicAnalyzer, normalize, refers_back
 
 
 @pytest.fixture(scope="module")

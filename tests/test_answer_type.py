@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.service import AnswerService
-from index.answer_type import Wanted, supplies, wanted
+from index.decision.answer_type import Wanted, supplies, wanted
 
 
 @pytest.mark.parametrize(

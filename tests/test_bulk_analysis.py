@@ -8,12 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.analysis import Analyzer, SlavicAnalyzer, _SpacedTable, normalize, spaced
-from index.bm25 import BM25Params
-from index.content import load_corpus
-from index.engine import FastBM25
-from index.lexicon import build, postings, term_variants
-from index.spelling import (
+from index.analysis.spelling import (
     SpellingIndex,
     _delete_table,
     delete_hashes,
@@ -21,7 +16,12 @@ from index.spelling import (
     osa_distance,
     rare_variants,
 )
-from index.units import analyse
+from index.analysis.text import Analyzer, SlavicAnalyzer, _SpacedTable, normalize, spaced
+from index.content.loader import load_corpus
+from index.lexical.bm25 import BM25Params
+from index.lexical.engine import FastBM25
+from index.lexical.lexicon import build, postings, term_variants
+from index.scale.units import analyse
 from tests.benchmarks.workload import generate_texts
 
 ROOT = Path(__file__).resolve().parents[1]

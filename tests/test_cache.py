@@ -10,9 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import index.cache
-from index.bm25 import BM25Params, Variant
-from index.cache import (
+import index.lexical.cache
+from index.content.loader import load_corpus
+from index.lexical.bm25 import BM25Params, Variant
+from index.lexical.cache import (
     CACHE_NAME,
     content_fingerprint,
     fingerprint,
@@ -22,9 +23,8 @@ from index.cache import (
     save,
     unpack_strings,
 )
-from index.content import load_corpus
-from index.engine import FastBM25
-from index.ranking import PassageIndex
+from index.lexical.engine import FastBM25
+from index.lexical.ranking import PassageIndex
 
 CONTENT = Path(__file__).parents[1] / "content"
 PARAMS = BM25Params(variant="okapi")
@@ -123,7 +123,7 @@ def test_other_bm25_params_rebuild(tmp_path: Path) -> None:
 
 
 def test_other_format_version_rebuilds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(index.cache, "FORMAT_VERSION", index.cache.FORMAT_VERSION + 1)
+    monkeypatch.setattr(index.lexical.cache, "FORMAT_VERSION", index.lexical.cache.FORMAT_VERSION + 1)
     load_or_build(Factory(), PARAMS, "fp", tmp_path)
     monkeypatch.undo()
     factory = Factory()

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from bot.service import AnswerService
-from index.decision import (
+from index.decision.model import (
     DATA_FILE,
     LEXICAL_FEATURES,
     SEMANTIC_FEATURES,
@@ -21,15 +21,17 @@ from index.decision import (
     fit_logistic,
     load_calibration,
 )
-from index.hybrid import Evidence
+from index.fusion.hybrid import Evidence
 from index.pipeline import detect_language
-from index.semantic import Embedder
+from index.semantic.model import Embedder
 from tests.test_cli import run
 
 
 def test_the_shipped_calibration_is_complete_and_made_with_this_model(embedder: Embedder) -> None:
     calibration = load_calibration()
-    assert calibration.model == embedder.signature  # refit with `python -m index.fit` after a model change
+    assert (
+        calibration.model == embedder.signature
+    )  # refit with `python -m index.decision.fit` after a model change
     assert calibration.semantic.features == SEMANTIC_FEATURES
     assert calibration.lexical.features == LEXICAL_FEATURES
     assert 0 < calibration.fusion_weight <= 1 and 0 < calibration.fusion_weight_other <= 1

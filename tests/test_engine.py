@@ -10,12 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import index.engine
-from index.analysis import Analyzer
-from index.bm25 import BM25Params, RankBM25Scorer, Variant
-from index.content import load_corpus
-from index.engine import FastBM25
-from index.ranking import PassageIndex, RankingParams, build_bags
+import index.lexical.engine
+from index.analysis.text import Analyzer
+from index.content.loader import load_corpus
+from index.lexical.bm25 import BM25Params, RankBM25Scorer, Variant
+from index.lexical.engine import FastBM25
+from index.lexical.ranking import PassageIndex, RankingParams, build_bags
 
 ROOT = Path(__file__).parents[1]
 CONTENT = ROOT / "content"
@@ -126,9 +126,9 @@ def check(
 def merge_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Force multi-term queries through each way of merging postings."""
     if request.param == "sorted":
-        monkeypatch.setattr(index.engine, "_DENSE_FROM", 0)
+        monkeypatch.setattr(index.lexical.engine, "_DENSE_FROM", 0)
     elif request.param == "dense":
-        monkeypatch.setattr(index.engine, "_DENSE_FROM", 10**12)
+        monkeypatch.setattr(index.lexical.engine, "_DENSE_FROM", 10**12)
     return str(request.param)
 
 

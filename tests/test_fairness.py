@@ -4,20 +4,22 @@ from __future__ import annotations
 
 from bot.replies import Replies
 from bot.service import AnswerService
-from index.pipeline import detect_language
 from tests import multidoc
 
 
 def test_a_passage_better_by_every_measure_is_never_beaten(several: AnswerService) -> None:
     # Cosine, the question's words in the passage's own text, and its section title's cosine: a
-    # passage ahead on all three ranks ahead, whichever document it is from.
+    # passage ahead on all three ranks ahead, whichever document it is from and whatever
+    # translations or training questions any document has. (English questions: for the others the
+    # own-words coverage of an English passage is near zero by construction.)
     index = several._answerer.index
     assert index.dense is not None
     checked = 0
     for case in multidoc.cases("heldout"):
-        language = detect_language(case.q)
-        ranking = index.search(case.q, 10, language)
-        vector = index.query_vector(case.q, language)
+        if case.lang != "en":
+            continue
+        ranking = index.search(case.q, 10, "en")
+        vector = index.query_vector(case.q, "en")
         assert vector is not None
         titles = index.dense.scores(vector).title
         assert titles is not None
@@ -27,11 +29,11 @@ def test_a_passage_better_by_every_measure_is_never_beaten(several: AnswerServic
             ahead = (
                 other.cosine > top.cosine + 1e-6
                 and titles[other.number] > titles[top.number] + 1e-6
-                and (language not in ("uk", "ru") and other.coverage > top.coverage + 1e-6)
+                and other.coverage > top.coverage + 1e-6
             )
             assert not ahead, (case.q, other.passage.id, top.passage.id)
         checked += 1
-    assert checked >= 300
+    assert checked >= 150
 
 
 def test_every_document_can_answer_a_question_in_its_own_words(several: AnswerService) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from index.language import to_cyrillic, to_latin
+from index.analysis.language import to_cyrillic, to_latin
 from index.pipeline import detect_language
 
 

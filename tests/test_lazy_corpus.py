@@ -11,13 +11,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import index.lazy_corpus
-import index.units
+import index.scale.lazy_corpus
+import index.scale.units
 from bot.service import AnswerService
-from index.cache import save_stamped
-from index.content import ContentError, Corpus, file_digest, load_corpus
-from index.lazy_corpus import SUMMARY_NAME, load_corpus_cached
-from index.ranking import PassageIndex
+from index.content.loader import ContentError, Corpus, file_digest, load_corpus
+from index.lexical.cache import save_stamped
+from index.lexical.ranking import PassageIndex
+from index.scale.lazy_corpus import SUMMARY_NAME, load_corpus_cached
 from tests.test_units import write_folder
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -97,7 +97,7 @@ def count_hashing(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
         hashed.append(raw)
         return file_digest(raw)
 
-    monkeypatch.setattr(index.lazy_corpus, "file_digest", digest)
+    monkeypatch.setattr(index.scale.lazy_corpus, "file_digest", digest)
     return hashed
 
 
@@ -145,7 +145,7 @@ def test_unchanged_files_are_not_hashed_again_and_a_changed_one_is(
     old = time.time() - 3600
     for path in folder.glob("*.md"):
         os.utime(path, (old, old))
-    monkeypatch.setattr(index.lazy_corpus, "RACY_NS", 0)  # ctimes are now: trust them for this test
+    monkeypatch.setattr(index.scale.lazy_corpus, "RACY_NS", 0)  # ctimes are now: trust them for this test
     hashed = count_hashing(monkeypatch)
     load_corpus_cached(folder, cache)
     assert len(hashed) == 5
@@ -187,7 +187,7 @@ def test_threads_reading_one_document_share_its_records(folder: Path, tmp_path: 
 def test_a_first_build_in_worker_processes_parses_nothing_here_and_equals_a_full_load(
     folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(index.units, "PARALLEL_FROM", 0)  # worker processes even for a small folder
+    monkeypatch.setattr(index.scale.units, "PARALLEL_FROM", 0)  # worker processes even for a small folder
     lazy = load_corpus_cached(folder, tmp_path / "cache")
     built = PassageIndex(lazy, cache_dir=tmp_path / "cache", workers=2)
     assert parsed(lazy) == 0  # the workers parsed the documents they analysed
@@ -224,7 +224,7 @@ BROKEN = [
 def test_a_broken_file_gives_the_full_loaders_one_line_error(
     folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, body: str, message: str
 ) -> None:
-    monkeypatch.setattr(index.units, "PARALLEL_FROM", 0)
+    monkeypatch.setattr(index.scale.units, "PARALLEL_FROM", 0)
     header = "---\nid: broken\ntitle: B\nspeaker: S\ndate: 2024-01-01\nlanguage: en\n---\n"
     (folder / "zz-broken.md").write_text(header + body, encoding="utf-8")
     with pytest.raises(ContentError) as full:

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from rank_bm25 import BM25Okapi
 
-import index.fielded as index_fielded
-from index.analysis import Analyzer
-from index.content import load_corpus
-from index.ranking import PassageIndex, build_bags, build_title_bags
-from index.spelling import SpellingIndex, osa_distance, rare_variants
+import index.lexical.fielded as index_fielded
+from index.analysis.spelling import SpellingIndex, osa_distance, rare_variants
+from index.analysis.text import Analyzer
+from index.content.loader import load_corpus
+from index.lexical.ranking import PassageIndex, build_bags, build_title_bags
 
 CONTENT = Path(__file__).resolve().parents[1] / "content"
 

@@ -10,8 +10,8 @@ import pytest
 from bot.console import render_plain
 from bot.replies import AnswerCache, Replies
 from bot.service import MAX_QUESTION_CHARS, AnswerService
-from index.content import ContentError, load_corpus
-from index.semantic import Embedder
+from index.content.loader import ContentError, load_corpus
+from index.semantic.model import Embedder
 
 CONTENT = Path(__file__).resolve().parents[1] / "content"
 

@@ -7,11 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import index.units
-from index.analysis import Analyzer
-from index.content import load_corpus
-from index.ranking import PassageIndex
-from index.units import analyse, analyse_corpus
+import index.scale.units
+from index.analysis.text import Analyzer
+from index.content.loader import load_corpus
+from index.lexical.ranking import PassageIndex
+from index.scale.units import analyse, analyse_corpus
 from tests.benchmarks.workload import generate_texts
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,7 +31,7 @@ def write_folder(folder: Path, documents: int = 5, per_document: int = 120) -> P
 
 
 def equal(a: object, b: object) -> None:
-    assert isinstance(a, index.units.Analysed) and isinstance(b, index.units.Analysed)
+    assert isinstance(a, index.scale.units.Analysed) and isinstance(b, index.scale.units.Analysed)
     assert a.words == b.words
     assert np.array_equal(a.ids, b.ids) and np.array_equal(a.lengths, b.lengths)
 
@@ -40,7 +40,7 @@ def equal(a: object, b: object) -> None:
 def test_document_by_document_equals_one_pass(
     tmp_path: Path, workers: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(index.units, "PARALLEL_FROM", 0)  # worker processes even for a small corpus
+    monkeypatch.setattr(index.scale.units, "PARALLEL_FROM", 0)  # worker processes even for a small corpus
     corpus = load_corpus(write_folder(tmp_path / "content"))
     one_pass = analyse([p.text for p in corpus.passages], Analyzer())
     analysis = analyse_corpus(corpus, Analyzer(), tmp_path / "cache", workers)

@@ -19,7 +19,7 @@ from bot.service import AnswerService
 from bot.stats import Stats, Summary
 from bot.telegram.common import send, text_reply
 from bot.texts import Lang, t
-from index.content import ContentError
+from index.content.loader import ContentError
 
 logger = logging.getLogger(__name__)
 

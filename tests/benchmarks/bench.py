@@ -11,7 +11,7 @@ prefixes of the largest corpus. Queries: a quarter are the analysed questions
 of tests/data, the rest 1-6 terms drawn from frequent, middling and rare terms.
 
 Tokenisation: the corpus and the questions are tokenised once, in this parent
-process, with the project's Analyzer (index.analysis.Analyzer.terms). Every
+process, with the project's Analyzer (index.analysis.text.Analyzer.terms). Every
 engine indexes exactly those terms: rank-bm25, bm25s and FastBM25 take the term
 lists (strings interned, as the Analyzer's stem cache shares them), tantivy
 takes them space-joined through its "whitespace" tokenizer.

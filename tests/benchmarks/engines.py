@@ -52,7 +52,7 @@ class Engine:
         elif name == "tantivy":
             import tantivy  # noqa: F401
         else:
-            import index.cache  # noqa: F401
+            import index.lexical.cache  # noqa: F401
 
     def build(self, bags: list[list[str]], texts: list[str]) -> None:
         """Index the corpus in memory."""
@@ -68,8 +68,8 @@ class Engine:
         elif self.name == "tantivy":
             self.model, self.extra = _tantivy_build(texts, None)
         else:
-            from index.bm25 import BM25Params
-            from index.engine import FastBM25
+            from index.lexical.bm25 import BM25Params
+            from index.lexical.engine import FastBM25
 
             self.model = FastBM25(bags, BM25Params(variant="okapi", k1=K1, b=B))
 
@@ -107,7 +107,7 @@ class Engine:
             where.mkdir(parents=True, exist_ok=True)
             _tantivy_build(texts, where)
         else:
-            from index.cache import save
+            from index.lexical.cache import save
 
             save(self.model, where / "index.npz", "bench")
         return True
@@ -124,8 +124,8 @@ class Engine:
             index = tantivy.Index.open(str(where))
             self.model, self.extra = index.searcher(), index.schema
         else:
-            from index.bm25 import BM25Params
-            from index.cache import load_or_build
+            from index.lexical.bm25 import BM25Params
+            from index.lexical.cache import load_or_build
 
             self.model, loaded = load_or_build(
                 _refuse, BM25Params(variant="okapi", k1=K1, b=B), "bench", where, name="index.npz"

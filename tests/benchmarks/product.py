@@ -118,7 +118,7 @@ def write_document(path: Path, number: int, texts: list[str]) -> None:
 
 def write_content(work: Path, sizes: list[int], query_count: int) -> Json:
     """Write a content folder per size (prefixes of the largest) and the questions; return timings."""
-    from index.content import load_corpus
+    from index.content.loader import load_corpus
 
     if any(size % DOCUMENT_PASSAGES for size in sizes):
         raise SystemExit(f"sizes must be multiples of {DOCUMENT_PASSAGES}")

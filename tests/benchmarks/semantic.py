@@ -137,10 +137,10 @@ def encoding(threads: int, handles: int) -> dict[str, Any]:
             "import sys, time",
             f"sys.path.insert(0, {str(ROOT)!r})",
             "from pathlib import Path",
-            "from index.content import load_corpus",
-            "from index.dense import units_of",
-            "from index.semantic import load_embedder",
-            "from index.vectors import encode_all",
+            "from index.content.loader import load_corpus",
+            "from index.semantic.dense import units_of",
+            "from index.semantic.model import load_embedder",
+            "from index.semantic.vectors import encode_all",
             f"corpus = load_corpus(Path({str(ROOT / 'content')!r}))",
             "texts = [u for p in corpus.passages for u in units_of(p.text)]",
             "model = load_embedder()",
@@ -158,10 +158,10 @@ def encoding(threads: int, handles: int) -> dict[str, Any]:
 
 def dense_vs_bm25(sizes: list[int], queries: int) -> dict[str, Any]:
     """Inner engines only: dense top-k over unit vectors beside FastBM25 top-k."""
-    from index.analysis import Analyzer
-    from index.bm25 import BM25Params
-    from index.content import load_corpus
-    from index.engine import FastBM25
+    from index.analysis.text import Analyzer
+    from index.content.loader import load_corpus
+    from index.lexical.bm25 import BM25Params
+    from index.lexical.engine import FastBM25
     from tests.benchmarks.workload import SEED, generate_texts
 
     rng = np.random.default_rng(SEED)

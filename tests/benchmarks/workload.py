@@ -34,7 +34,7 @@ def pseudo_words(rng: np.random.Generator, count: int) -> list[str]:
 
 def generate_texts(size: int, interview: list[str], rng: np.random.Generator) -> list[str]:
     """Return size passages: Zipf-distributed English-like words, every 20th an interview passage."""
-    from index.analysis import ENGLISH_STOP_WORDS
+    from index.analysis.text import ENGLISH_STOP_WORDS
 
     interview_words = list(
         dict.fromkeys(w.strip(".,;:()—«»\"'").lower() for p in interview for w in p.split())
@@ -87,8 +87,8 @@ def generate_queries(
 
 def prepare(work: Path, largest: int, query_count: int) -> Json:
     """Write the tokenised corpus and queries for the workers; return preparation timings."""
-    from index.analysis import Analyzer
-    from index.content import load_corpus
+    from index.analysis.text import Analyzer
+    from index.content.loader import load_corpus
 
     rng = np.random.default_rng(SEED)
     corpus = load_corpus(ROOT / "content")

@@ -29,7 +29,7 @@ import stat
 from collections.abc import Iterator
 from pathlib import Path
 
-from index.records import ContentError, Corpus, Document, DocumentTexts, Passage, Section, passage_id
+from index.content.records import ContentError, Corpus, Document, DocumentTexts, Passage, Section, passage_id
 
 __all__ = [
     "ContentError",

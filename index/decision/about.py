@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from index.analysis import Analyzer, SlavicAnalyzer
-from index.language import to_latin
-from index.records import Document
+from index.analysis.language import to_latin
+from index.analysis.text import Analyzer, SlavicAnalyzer
+from index.content.records import Document
 
 __all__ = ["named_documents"]
 

@@ -1,6 +1,6 @@
 """Fit the fusion weights, the answer-or-decline models and the intent thresholds; choose the threshold.
 
-    python -m index.fit          # writes index/data/decision.json, prints the figures
+    python -m index.decision.fit          # writes index/data/decision.json, prints the figures
 
 Training: the questions about the interview in `tests/data/train/*.jsonl`, and
 `tests/data/multidoc/train/`: documents written for the purpose, loaded beside the
@@ -24,8 +24,9 @@ from typing import Any
 
 import numpy as np
 
-from index.content import Corpus, load_corpus
-from index.decision import (
+from index.content.loader import Corpus, load_corpus
+from index.decision.intents import OFF_TOPIC, VECTORS_FILE, IntentIndex
+from index.decision.model import (
     DATA_FILE,
     LEXICAL_FEATURES,
     SEMANTIC_FEATURES,
@@ -33,13 +34,7 @@ from index.decision import (
     Decision,
     fit_decision,
 )
-from index.dense import DenseIndex
-from index.hybrid import HybridIndex, translated_indexes
-from index.intents import OFF_TOPIC, VECTORS_FILE, IntentIndex
-from index.pipeline import Answerer, detect_language
-from index.ranking import PassageIndex
-from index.semantic import Embedder, load_embedder
-from index.training import (
+from index.decision.training import (
     FOLDS,
     Judged,
     MemoEmbedder,
@@ -52,9 +47,14 @@ from index.training import (
     observe,
     read_questions,
 )
-from index.vectors import BUNDLED_NAME, save_vectors, text_key
+from index.fusion.hybrid import HybridIndex, translated_indexes
+from index.lexical.ranking import PassageIndex
+from index.pipeline import Answerer, detect_language
+from index.semantic.dense import DenseIndex
+from index.semantic.model import Embedder, load_embedder
+from index.semantic.vectors import BUNDLED_NAME, save_vectors, text_key
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 MULTIDOC = ROOT / "tests" / "data" / "multidoc"
 WEIGHTS = (0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 TITLE_WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.5)
@@ -301,7 +301,7 @@ def write_intent_vectors(embedder: Embedder) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Fit and write the calibration file."""
-    parser = argparse.ArgumentParser(prog="python -m index.fit", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m index.decision.fit", description=__doc__)
     parser.add_argument("--content", type=Path, default=ROOT / "content")
     parser.add_argument("--out", type=Path, default=DATA_FILE)
     args = parser.parse_args(argv)

@@ -1,6 +1,6 @@
 """The files of a content folder held as bytes; a passage's record is made when it is first read.
 
-A file's summary (index.lazy_corpus) gives where each section starts in its bytes,
+A file's summary (index.scale.lazy_corpus) gives where each section starts in its bytes,
 so reading one passage reads its section's text alone (about ten paragraphs, kept)
 and makes that passage's record only, not its whole file's. Files whose lines a
 byte offset cannot name (rare line separators) are parsed whole. The records are
@@ -21,7 +21,7 @@ from typing import TypeVar, overload
 import numpy as np
 from numpy.typing import NDArray
 
-from index.content import (
+from index.content.loader import (
     Document,
     DocumentTexts,
     Passage,

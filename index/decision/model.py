@@ -1,6 +1,6 @@
 """Decide whether the best passage answers a question: a small calibrated logistic model.
 
-The coefficients live in `index/data/decision.json`, written by `python -m index.fit`
+The coefficients live in `index/data/decision.json`, written by `python -m index.decision.fit`
 from the training questions only; one model for semantic ranking, one for BM25 alone.
 Every feature is measured the same way for every document, whoever wrote questions about it.
 """
@@ -17,9 +17,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from index.hybrid import Evidence
+from index.fusion.hybrid import Evidence
 
-DATA_FILE = Path(__file__).resolve().parent / "data" / "decision.json"
+DATA_FILE = Path(__file__).resolve().parents[1] / "data" / "decision.json"
 
 
 def _non_english(e: Evidence) -> float:
@@ -152,7 +152,7 @@ class Calibration:
     semantic: Decision
     lexical: Decision
     title_weight: float
-    """Ranking: weight of the cosine of a passage's section title (index.hybrid)."""
+    """Ranking: weight of the cosine of a passage's section title (index.fusion.hybrid)."""
     intent_similarity: float
     """A declined question is small talk or consular when its nearest example is this similar."""
     about_similarity: float

@@ -24,9 +24,9 @@ from typing import cast
 import numpy as np
 from numpy.typing import NDArray
 
-from index.analysis import Analyzer
-from index.cache import fingerprint, load_stamped, pack_strings, present, save_stamped, unpack_strings
-from index.content import Corpus, Passage
+from index.analysis.text import Analyzer
+from index.content.loader import Corpus, Passage
+from index.lexical.cache import fingerprint, load_stamped, pack_strings, present, save_stamped, unpack_strings
 
 logger = logging.getLogger(__name__)
 

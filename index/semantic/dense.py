@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from index.content import Corpus
-from index.semantic import Embedder
-from index.vectors import BUNDLED_NAME, CACHE_NAME, Progress, embed_texts, save_vectors, text_key
+from index.content.loader import Corpus
+from index.semantic.model import Embedder
+from index.semantic.vectors import BUNDLED_NAME, CACHE_NAME, Progress, embed_texts, save_vectors, text_key
 
 # A sentence ends at . ! ? and a space before a capital, a quote or a dash ("No. 47" stays whole).
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[\"«(—A-ZА-ЯІЇЄҐ])")

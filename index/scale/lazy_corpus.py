@@ -7,7 +7,7 @@ its size, times and inode. A later start reads the files' bytes (a passage is pa
 from them when it is read) but hashes only the files whose size, times or inode
 changed, or that changed too close to when they were recorded to be told apart by
 their times (git's "racy" rule). The index needs no more: its analysis parses each
-document in a worker process (index.units). Content with translations is loaded in
+document in a worker process (index.scale.units). Content with translations is loaded in
 full: its passages are aligned with their originals.
 """
 
@@ -24,8 +24,7 @@ from typing import cast
 import numpy as np
 from numpy.typing import NDArray
 
-from index.cache import fingerprint, load_stamped, pack_strings, save_stamped, unpack_strings
-from index.content import (
+from index.content.loader import (
     ContentError,
     Corpus,
     content_files,
@@ -35,7 +34,8 @@ from index.content import (
     load_corpus,
     parse_header,
 )
-from index.file_store import ById, BySection, FileStore, FileSummary, LazySequence
+from index.lexical.cache import fingerprint, load_stamped, pack_strings, save_stamped, unpack_strings
+from index.scale.file_store import ById, BySection, FileStore, FileSummary, LazySequence
 
 logger = logging.getLogger(__name__)
 

@@ -19,13 +19,13 @@ from typing import TypeVar, cast
 import numpy as np
 from numpy.typing import NDArray
 
-from index.analysis import Analyzer
-from index.bm25 import BM25Params
-from index.cache import load, load_stamped, pack_strings, save, save_stamped, unpack_strings
-from index.content import Corpus
-from index.engine import FastBM25, postings_from_ids
-from index.spelling import SpellingIndex, rare_variants
-from index.units import Analysed, analyse, analyse_corpus
+from index.analysis.spelling import SpellingIndex, rare_variants
+from index.analysis.text import Analyzer
+from index.content.loader import Corpus
+from index.lexical.bm25 import BM25Params
+from index.lexical.cache import load, load_stamped, pack_strings, save, save_stamped, unpack_strings
+from index.lexical.engine import FastBM25, postings_from_ids
+from index.scale.units import Analysed, analyse, analyse_corpus
 
 logger = logging.getLogger(__name__)
 

@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from index.cache import UNREADABLE, present, save_arrays
-from index.semantic import Embedder, Vectors
+from index.lexical.cache import UNREADABLE, present, save_arrays
+from index.semantic.model import Embedder, Vectors
 
 FORMAT_VERSION = 1
 BUNDLED_NAME = "embeddings.npz"

@@ -12,9 +12,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 if TYPE_CHECKING:
-    from index.semantic import Embedder
+    from index.semantic.model import Embedder
 
-DATA_DIR = Path(__file__).resolve().parent / "data"
+DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 EXAMPLES_FILE = DATA_DIR / "intents.json"
 VECTORS_FILE = DATA_DIR / "intents.npz"
 SMALL_TALK = frozenset(
@@ -71,7 +71,7 @@ class IntentIndex:
         self.vectors: NDArray[np.float32] | None = None
         if embedder is not None:
             cache = cache_dir / "intent-vectors.npz" if cache_dir is not None else None
-            from index.vectors import embed_texts  # only with a model: BM25-only starts skip it
+            from index.semantic.vectors import embed_texts  # only with a model: BM25-only starts skip it
 
             self.vectors, _ = embed_texts(self.texts, embedder, [VECTORS_FILE], cache, queries=True)
 

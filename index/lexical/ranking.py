@@ -11,13 +11,13 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from index.analysis import Analyzer
-from index.bm25 import BM25Params
-from index.cache import content_fingerprint
-from index.content import Corpus, Passage
-from index.fielded import SectionedBM25
-from index.lexicon import build, load_lexical, save_lexical
-from index.units import default_workers
+from index.analysis.text import Analyzer
+from index.content.loader import Corpus, Passage
+from index.lexical.bm25 import BM25Params
+from index.lexical.cache import content_fingerprint
+from index.lexical.fielded import SectionedBM25
+from index.lexical.lexicon import build, load_lexical, save_lexical
+from index.scale.units import default_workers
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ class RankingParams:
 
     bm25: BM25Params = field(default_factory=BM25Params)
     title_weight: float = 0.25
-    """Weight of the section title's BM25 score, counted once per section (see index.fielded).
+    """Weight of the section title's BM25 score, counted once per section (see index.lexical.fielded).
 
     Chosen on the training questions (BM25 alone, top-1 right: 0 -> 0.789, 0.25 -> 0.796,
     0.5 -> 0.789, 1 -> 0.776; the old title-in-every-bag rule 0.770).
@@ -85,7 +85,7 @@ class PassageIndex:
     """A BM25 index over the passages of a corpus.
 
     Scores are rank-bm25's; FastBM25 computes them from postings built once (one
-    pass of the analyzer, see index.lexicon) and, with a cache folder, kept
+    pass of the analyzer, see index.lexical.lexicon) and, with a cache folder, kept
     between starts next to a fingerprint of the content.
     """
 
@@ -185,7 +185,7 @@ def _share(weights: dict[str, float], terms: Iterable[str]) -> float:
 
 
 def build_bags(corpus: Corpus, analyzer: Analyzer, variants: dict[str, str] | None = None) -> list[list[str]]:
-    """Return the bag of terms of each passage's own text (as index.lexicon builds them, as strings)."""
+    """Return the bag of terms of each passage's own text (as index.lexical.lexicon builds them, as strings)."""
     variants = variants or {}
     return [[variants.get(t, t) for t in analyzer.terms(passage.text)] for passage in corpus.passages]
 

@@ -11,14 +11,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
-from index.analysis import SlavicAnalyzer
-from index.answer_type import Wanted, supplies, wanted
-from index.content import Corpus, Passage
-from index.language import question_script, to_cyrillic, to_latin
-from index.ranking import Hit, PassageIndex, RankingParams
+from index.analysis.language import question_script, to_cyrillic, to_latin
+from index.analysis.text import SlavicAnalyzer
+from index.content.loader import Corpus, Passage
+from index.decision.answer_type import Wanted, supplies, wanted
+from index.lexical.ranking import Hit, PassageIndex, RankingParams
 
 if TYPE_CHECKING:
-    from index.dense import DenseIndex
+    from index.semantic.dense import DenseIndex
 
 # Candidates scored in full from each side; the rest cannot reach the top k.
 CANDIDATES = 50
@@ -48,7 +48,7 @@ class Evidence:
     spread: float = 0.0
     """How far the best cosine stands above the mean cosine of all passages, in standard deviations."""
     intent: float = 0.0
-    """Similarity to the nearest example of small talk or an off-topic request (index.intents)."""
+    """Similarity to the nearest example of small talk or an off-topic request (index.decision.intents)."""
     translated: bool = False
     """A Ukrainian or Russian question with a translation of the best passage to match it against."""
     asks_fact: bool = False
@@ -269,12 +269,13 @@ class HybridIndex:
             # document's best passage competes on what all documents have (cosine, own words).
             own = {i: translated(i) for i in candidates}
             lead: dict[str, float] = {}
-            for i in candidates:
-                document = passages[i].document.id
-                lead[document] = max(lead.get(document, 0.0), own[i])
+            if any(own.values()):  # else no passage is read: a lazy corpus stays unparsed
+                for i in candidates:
+                    document = passages[i].document.id
+                    lead[document] = max(lead.get(document, 0.0), own[i])
             for i in candidates:
                 matched, share, plain = coverage(i)
-                fair = plain + own[i] - lead[passages[i].document.id]
+                fair = plain + own[i] - (lead[passages[i].document.id] if lead else 0.0)
                 title = self.title_weight * float(dense.title[i]) if dense.title is not None else 0.0
                 scored.append((w * float(dense.cosine[i]) + (1 - w) * fair + title, -i, matched, share))
             scored.sort(reverse=True)

@@ -12,7 +12,7 @@ from typing import cast
 import numpy as np
 from numpy.typing import NDArray
 
-from index.bm25 import BM25Params
+from index.lexical.bm25 import BM25Params
 
 Floats = NDArray[np.float64]
 Ints = NDArray[np.int64]

@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from index.bm25 import BM25Params
-from index.content import Corpus
-from index.engine import FastBM25, Postings
+from index.content.loader import Corpus
+from index.lexical.bm25 import BM25Params
+from index.lexical.engine import FastBM25, Postings
 
 FORMAT_VERSION = 4
 """Bump whenever the stored arrays or their meaning change."""

@@ -1,4 +1,4 @@
-"""Training questions run through the ranking: what the fitting script (index.fit) fits on.
+"""Training questions run through the ranking: what the fitting script (index.decision.fit) fits on.
 
 Each question is ranked as the answering pipeline ranks it: the whole message and,
 for a message of several sentences, each asking sentence (index.pipeline.question_parts).
@@ -15,10 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
-from index.hybrid import Evidence, HybridIndex, Ranking
-from index.intents import IntentIndex
+from index.decision.intents import IntentIndex
+from index.fusion.hybrid import Evidence, HybridIndex, Ranking
 from index.pipeline import detect_language, question_parts
-from index.semantic import Embedder, Vectors
+from index.semantic.model import Embedder, Vectors
 
 FOLDS = 5
 

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 from numpy.typing import NDArray
 
-from index.engine import FastBM25, best_k
+from index.lexical.engine import FastBM25, best_k
 
 # As in FastBM25: below one candidate in this many passages, score the candidates alone.
 _DENSE_FROM = 8

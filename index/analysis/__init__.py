@@ -1,0 +1,1 @@
+"""Analysis: analyzers, language detection and spelling shared by texts and questions."""

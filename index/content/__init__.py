@@ -1,0 +1,1 @@
+"""Content: load and validate the texts into documents, sections and passages."""

@@ -1,0 +1,1 @@
+"""Fusion: one score per passage from both sides, and the evidence about each."""

@@ -1,0 +1,1 @@
+"""Large content folders: lazy loading, the file store, analysis in worker processes."""

@@ -1,0 +1,1 @@
+"""Semantic ranking: the embedding model, passage vectors and their cosines."""
