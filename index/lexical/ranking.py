@@ -185,7 +185,7 @@ def _share(weights: dict[str, float], terms: Iterable[str]) -> float:
 
 
 def build_bags(corpus: Corpus, analyzer: Analyzer, variants: dict[str, str] | None = None) -> list[list[str]]:
-    """Return the bag of terms of each passage's own text (as index.lexical.lexicon builds them, as strings)."""
+    """Return the bag of terms of each passage's own text (as index.lexical.lexicon builds them)."""
     variants = variants or {}
     return [[variants.get(t, t) for t in analyzer.terms(passage.text)] for passage in corpus.passages]
 
