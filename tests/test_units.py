@@ -18,7 +18,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def write_folder(folder: Path, documents: int = 5, per_document: int = 120) -> Path:
-    interview = [p.text for p in load_corpus(ROOT / "content").passages]
+    # Words drawn from the interview alone: the same folder whatever else content/ holds.
+    passages = load_corpus(ROOT / "content").passages
+    interview = [p.text for p in passages if p.document.id == "pavlenko-2024-05-18"]
     texts = generate_texts(documents * per_document, interview, np.random.default_rng(11))
     folder.mkdir(parents=True, exist_ok=True)
     for d in range(documents):

@@ -1,1 +1,1 @@
-"""Fusion: one score per passage from both sides, and the evidence about each."""
+"""Fusion: one score per passage, lexical and semantic combined, and the evidence about each."""
