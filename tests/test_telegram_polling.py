@@ -232,3 +232,20 @@ async def test_a_stop_whose_last_confirmation_fails_answers_nothing_twice(
     await poll_until(second, fake.confirmed)
     assert handled == ["block"]  # ...which skips it, by the state file's list of handled ids
     await bot.session.close()
+
+
+async def test_a_second_instance_polling_is_told_once_and_polls_again_when_the_other_stops(
+    fake: FakeTelegram, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    bot = Bot(fake.token, session=build_session(fake.url))
+    fake.fail("getUpdates", status=409, times=3)  # another process holds the long poll
+    fake.send(HALYNA, "after the conflict")
+    handled: list[str] = []
+    poller = Poller(bot, recording_dispatcher(handled, None), grace=0.2, state_dir=tmp_path, timeout=1)
+    with caplog.at_level("INFO", logger="bot.telegram.polling"):
+        await poll_until(poller, lambda: handled == ["after the conflict"], timeout=20)
+    conflict = [r for r in caplog.records if "409 Conflict" in r.getMessage()]
+    assert len(conflict) == 1 and conflict[0].levelname == "ERROR"
+    assert "webhook mode" in conflict[0].getMessage()
+    assert any("polling again" in r.getMessage() for r in caplog.records)
+    await bot.session.close()

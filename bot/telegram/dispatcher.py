@@ -20,6 +20,7 @@ from bot.telegram.middlewares import (
     InFlight,
     LanguageMiddleware,
     LatestInlineOnly,
+    OnceOnly,
     OnePerUser,
     RateLimiter,
     ThrottleMiddleware,
@@ -84,6 +85,7 @@ def build_dispatcher(settings: Settings, answer_service: AnswerService, stats: S
         in_flight=in_flight,
         shutdown_grace=settings.shutdown_grace,
     )
+    dispatcher.update.outer_middleware(OnceOnly())
     dispatcher.update.outer_middleware(in_flight)
     dispatcher.update.outer_middleware(LanguageMiddleware())
     # Each user's messages and button presses in turn, in order; the throttle counts only

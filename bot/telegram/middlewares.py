@@ -1,4 +1,4 @@
-"""Dispatcher middlewares: interface language, in-flight tracking and per-user throttling."""
+"""Dispatcher middlewares: repeated updates, interface language, in-flight tracking, per-user throttling."""
 
 from __future__ import annotations
 
@@ -19,6 +19,30 @@ from bot.texts import lang_of, t
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 Verdict = Literal["allow", "notify", "drop"]
+
+
+class OnceOnly(BaseMiddleware):
+    """Handle each update once: Telegram delivers an update again when a webhook reply timed out.
+
+    The ids of the last `size` updates are kept in memory (ids only: no user data).
+    """
+
+    def __init__(self, size: int = 10_000) -> None:
+        self.size = size
+        self._seen: dict[int, None] = {}
+        self.repeated = 0
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        """Handle the update unless its id was seen."""
+        update_id = event.update_id if isinstance(event, Update) else None
+        if update_id is not None:
+            if update_id in self._seen:
+                self.repeated += 1
+                return None
+            self._seen[update_id] = None
+            if len(self._seen) > self.size:
+                del self._seen[next(iter(self._seen))]
+        return await handler(event, data)
 
 
 class LanguageMiddleware(BaseMiddleware):

@@ -35,7 +35,7 @@ from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
-from aiogram.exceptions import ClientDecodeError, TelegramAPIError
+from aiogram.exceptions import ClientDecodeError, TelegramAPIError, TelegramConflictError
 from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiogram.types import Update
@@ -139,7 +139,7 @@ class Poller:
         """Poll until `stop` is set, then finish or leave unconfirmed what is in progress."""
         self._load_state()
         allowed = self.dispatcher.resolve_used_update_types()
-        failures = 0
+        failures, conflict = 0, False
         while not stop.is_set():
             offset = self.confirm_offset
             # Handled ids are kept until Telegram has them confirmed: a fetch that fails confirms nothing.
@@ -161,11 +161,20 @@ class Poller:
             except (TelegramAPIError, ClientDecodeError) as exc:
                 failures += 1
                 delay = min(30.0, 0.5 * 2 ** min(failures, 6)) * random.uniform(0.8, 1.2)
-                logger.warning("getUpdates failed (%s); retrying in %.1f s", type(exc).__name__, delay)
+                if not isinstance(exc, TelegramConflictError):
+                    logger.warning("getUpdates failed (%s); retrying in %.1f s", type(exc).__name__, delay)
+                elif not conflict:  # 409: another process polls with this token; said once
+                    conflict = True
+                    logger.error(
+                        "another instance is polling with this bot token (Telegram answered 409 Conflict): "
+                        "stop it, or run several instances in webhook mode (WEBHOOK_URL); waiting for it"
+                    )
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), delay)
                 continue
-            failures = 0
+            if conflict:
+                logger.info("polling again: the other instance stopped")
+            failures, conflict = 0, False
             self._told = max(self._told, offset)
             new = self._start_all(raw)
             if not new and len(raw) >= self.limit:
