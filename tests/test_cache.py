@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -18,7 +19,6 @@ from index.lexical.cache import (
     content_fingerprint,
     fingerprint,
     load,
-    load_or_build,
     pack_strings,
     save,
     unpack_strings,
@@ -28,6 +28,34 @@ from index.lexical.ranking import PassageIndex
 
 CONTENT = Path(__file__).parents[1] / "content"
 PARAMS = BM25Params(variant="okapi")
+
+
+def load_or_build(
+    bags_factory: Callable[[], Sequence[Sequence[str]]],
+    params: BM25Params,
+    fingerprint: str,
+    cache_dir: Path | None,
+    *,
+    name: str = CACHE_NAME,
+) -> tuple[FastBM25, bool]:
+    """Return the engine and whether it was loaded: save and load round a build, as a start does."""
+    if cache_dir is None:  # no caching
+        return FastBM25(bags_factory(), params), False
+    path = cache_dir / name
+    engine = load(path, params, fingerprint)
+    if engine is not None:
+        return engine, True
+    engine = FastBM25(bags_factory(), params)
+    try:
+        save(engine, path, fingerprint)
+    except OSError as exc:
+        # A cache that cannot be written costs a rebuild next start, nothing more.
+        logging.getLogger("index.lexical.cache").warning(
+            "cannot write the BM25 index cache %s: %s", path, exc
+        )
+    return engine, False
+
+
 QUERIES = (("w1",), ("w2", "w3", "w2"), ("most", "w17", "nosuchterm"), ("ünï", "w5"))
 
 

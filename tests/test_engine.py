@@ -15,7 +15,8 @@ from index.analysis.text import Analyzer
 from index.content.loader import load_corpus
 from index.lexical.bm25 import BM25Params, RankBM25Scorer, Variant
 from index.lexical.engine import FastBM25
-from index.lexical.ranking import PassageIndex, RankingParams, build_bags
+from index.lexical.ranking import PassageIndex, RankingParams
+from tests.reference import build_bags
 
 ROOT = Path(__file__).parents[1]
 CONTENT = ROOT / "content"

@@ -11,7 +11,8 @@ import index.lexical.fielded as index_fielded
 from index.analysis.spelling import SpellingIndex, osa_distance, rare_variants
 from index.analysis.text import Analyzer
 from index.content.loader import load_corpus
-from index.lexical.ranking import PassageIndex, build_bags, build_title_bags
+from index.lexical.ranking import PassageIndex
+from tests.reference import build_bags, build_title_bags
 
 CONTENT = Path(__file__).resolve().parents[1] / "content"
 

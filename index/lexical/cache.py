@@ -8,7 +8,7 @@ import os
 import tempfile
 import zipfile
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from contextlib import suppress
 from pathlib import Path
 
@@ -67,30 +67,6 @@ def content_fingerprint(corpus: Corpus, *settings: object) -> str:
         fields = (passage.document.id, passage.section, passage.text, passage.section_no, passage.position)
         digest.update(repr(fields).encode("utf-8", "surrogatepass"))
     return fingerprint(digest.hexdigest(), *settings)
-
-
-def load_or_build(
-    bags_factory: Callable[[], Sequence[Sequence[str]]],
-    params: BM25Params,
-    fingerprint: str,
-    cache_dir: Path | None,
-    *,
-    name: str = CACHE_NAME,
-) -> tuple[FastBM25, bool]:
-    """Return the engine and whether it was loaded; the bags factory is called only to build."""
-    if cache_dir is None:  # no caching
-        return FastBM25(bags_factory(), params), False
-    path = cache_dir / name
-    engine = load(path, params, fingerprint)
-    if engine is not None:
-        return engine, True
-    engine = FastBM25(bags_factory(), params)
-    try:
-        save(engine, path, fingerprint)
-    except OSError as exc:
-        # A cache that cannot be written costs a rebuild next start, nothing more.
-        log.warning("cannot write the BM25 index cache %s: %s", path, exc)
-    return engine, False
 
 
 def save(engine: FastBM25, path: Path, fingerprint: str) -> None:

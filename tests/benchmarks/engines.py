@@ -125,17 +125,11 @@ class Engine:
             self.model, self.extra = index.searcher(), index.schema
         else:
             from index.lexical.bm25 import BM25Params
-            from index.lexical.cache import load_or_build
+            from index.lexical.cache import load
 
-            self.model, loaded = load_or_build(
-                _refuse, BM25Params(variant="okapi", k1=K1, b=B), "bench", where, name="index.npz"
-            )
-            if not loaded:
+            self.model = load(where / "index.npz", BM25Params(variant="okapi", k1=K1, b=B), "bench")
+            if self.model is None:
                 raise RuntimeError("the persisted FastBM25 index did not load")
-
-
-def _refuse() -> list[list[str]]:
-    raise RuntimeError("a valid cache must load without the corpus")
 
 
 def _tantivy_build(texts: list[str], path: Path | None) -> tuple[Any, Any]:
