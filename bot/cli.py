@@ -73,7 +73,7 @@ def answer_json(answer: Answer, replies: Replies) -> dict[str, Any]:
     """
     results = []
     for rank, hit in enumerate(answer.hits):
-        shown = replies.for_reader(hit.passage, answer)
+        shown = replies.for_reader(hit.passage, answer.language)
         result: dict[str, Any] = {
             "id": hit.passage.id,
             "document": shown.document.title,

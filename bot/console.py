@@ -6,7 +6,7 @@ import contextlib
 import sys
 from typing import TextIO
 
-from bot.replies import Button, Replies, Reply
+from bot.replies import MORE_IN_BUTTON, Button, Replies, Reply
 from bot.service import Answer, AnswerService
 from bot.texts import Lang, t
 from index.content.loader import Passage
@@ -174,9 +174,9 @@ class Console:
 
     def _show_answer(self) -> None:
         assert self._answer is not None
-        on_screen = self._answer.answers[self._rank : self._rank + 1]
+        on_screen = self._answer.answers[:MORE_IN_BUTTON][self._rank : self._rank + 1]
         self._shown = self.service.passage(on_screen[0].passage.id) if on_screen else None
-        self._say(self.replies.answer(self._answer, self.lang, self._rank, key="console"))
+        self._say(self.replies.answer(self._answer, self.lang, self._rank))
 
     def _open(self, passage: Passage) -> None:
         self._page = self._shown = passage

@@ -6,9 +6,7 @@ console as plain text, so both say exactly the same thing.
 
 from __future__ import annotations
 
-import secrets
-from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -100,41 +98,21 @@ def reply_language(answer: Answer, lang: Lang) -> Lang:
     return "uk" if answer.language in ("uk", "ru") else lang
 
 
-def text_languages(answer: Answer) -> tuple[str, ...]:
-    """Return the languages to show a passage in, by preference: the question's, then its neighbour's.
+def text_languages(language: str) -> tuple[str, ...]:
+    """Return the languages to show a passage in, by preference, for a question in `language`.
 
     A Russian reader is shown a Russian translation, else a Ukrainian one; a Ukrainian reader the
     other way round; anyone else, and anyone when no translation exists, the published text.
     """
-    if answer.language == "ru":
+    if language == "ru":
         return ("ru", "uk")
-    if answer.language == "uk":
+    if language == "uk":
         return ("uk", "ru")
-    return (answer.language,) if answer.language else ()
+    return (language,) if language else ()
 
 
-class AnswerCache:
-    """Remember recent answers in memory under short random keys, for "another answer".
-
-    Only the question and its hits are kept, never who asked; the oldest are
-    dropped past `size`, and a button naming a dropped key has expired.
-    """
-
-    def __init__(self, size: int = 2000) -> None:
-        self.size = size
-        self._answers: OrderedDict[str, Answer] = OrderedDict()
-
-    def put(self, answer: Answer) -> str:
-        """Store an answer and return its key."""
-        key = secrets.token_urlsafe(6)
-        self._answers[key] = answer
-        while len(self._answers) > self.size:
-            self._answers.popitem(last=False)
-        return key
-
-    def get(self, key: str) -> Answer | None:
-        """Return the answer stored under a key, or None if unknown or dropped."""
-        return self._answers.get(key)
+MORE_IN_BUTTON = 3
+"""How many offered passages an "another answer" button carries (their ids fit Telegram's 64 bytes)."""
 
 
 class Replies:
@@ -159,13 +137,13 @@ class Replies:
         if rank >= len(answer.answers):
             return None
         current = self.service.passage(answer.answers[rank].passage.id)
-        return self.for_reader(current, answer) if current is not None else None
+        return self.for_reader(current, answer.language) if current is not None else None
 
-    def for_reader(self, passage: Passage, answer: Answer) -> Passage:
-        """Return the passage in the language its asker reads best: a translation, or as published."""
-        for language in text_languages(answer):
-            shown = self.version(passage, language)
-            if shown is not passage or passage.document.language == language:
+    def for_reader(self, passage: Passage, language: str) -> Passage:
+        """Return the passage as a reader of `language` reads it best: a translation, or as published."""
+        for wanted in text_languages(language):
+            shown = self.version(passage, wanted)
+            if shown is not passage or passage.document.language == wanted:
                 return shown
         return passage
 
@@ -258,25 +236,55 @@ class Replies:
         votes = (Button("👍", "vote", (passage.id, "1")), Button("👎", "vote", (passage.id, "0")))
         return Reply(tuple(spans), (votes, *self._switch(shown, passage, lang, back=True)))
 
-    def answer(self, answer: Answer, lang: Lang, rank: int = 0, key: str | None = None) -> Reply:
+    def answer(self, answer: Answer, lang: Lang, rank: int = 0) -> Reply:
         """Show hit number `rank` of an answered question, or the decline.
 
-        A question in Ukrainian or Russian is shown the Ukrainian translation where one exists.
-        `key` names the answer in the adapter's AnswerCache, for the "another answer" button.
+        A question in Ukrainian or Russian is shown a translation where one exists, with the
+        question's words in bold; "another answer" carries the offered passages' ids itself.
         """
         lang = reply_language(answer, lang)
         if answer.reason == "about":
             return self.about(lang, answer.about)
         if not answer.answered:
             return self.decline(answer, lang)
-        if rank >= len(answer.answers):
+        # "Another answer" walks the first few offered passages (their ids fit in its button).
+        ids = [h.passage.id for h in answer.answers[:MORE_IN_BUTTON]]
+        if rank >= len(ids):
             return Reply(_text(t(lang, "no_more")))
         hit = answer.answers[rank]
-        current = self.service.passage(hit.passage.id)
-        shown = self.shown(answer, rank)
-        if current is None or shown is None:
+        corrections = answer.corrections if rank == 0 else ()
+        slavic = self._slavic_terms(answer)
+        return self._offered(
+            ids, rank, answer.language, lang, matched=hit.matched, slavic=slavic, corrections=corrections
+        )
+
+    def more(self, ids: Sequence[str], rank: int, language: str, lang: Lang) -> Reply | None:
+        """Show offered answer `rank` from an "another answer" button's own data; None if it has expired.
+
+        The button carries the passages' ids, not the question (nothing is kept about who asked
+        what), so any instance serves it, after a restart too; the matched words are not in bold.
+        """
+        if not 0 <= rank < len(ids) <= MORE_IN_BUTTON or any(self.service.passage(i) is None for i in ids):
+            return None
+        return self._offered(ids, rank, language, "uk" if language in ("uk", "ru") else lang)
+
+    def _offered(
+        self,
+        ids: Sequence[str],
+        rank: int,
+        language: str,
+        lang: Lang,
+        *,
+        matched: Sequence[str] = (),
+        slavic: Sequence[str] = (),
+        corrections: Sequence[tuple[str, str]] = (),
+    ) -> Reply:
+        """Show passage `rank` of the offered ones, for a question in `language`."""
+        current = self.service.passage(ids[rank])
+        if current is None:
             # Asked before a /reload that removed or changed this passage.
             return Reply(_text(t(lang, "expired")))
+        shown = self.for_reader(current, language)
         spans: list[Span] = [Span(f"{t(lang, 'section')}: ", "bold"), Span(shown.section, "italic")]
         spans.append(Span("\n\n"))
         before, _ = self.service.corpus.neighbours(current)
@@ -285,20 +293,23 @@ class Replies:
             spans.append(Span(f"[…] {self.version(before, shown.document.language).text}\n\n", "italic"))
         if shown is current:
             index = self.service.index
-            spans += highlight(shown.text, hit.matched, index.analyzer, index.variants)
+            spans += highlight(shown.text, matched, index.analyzer, index.variants)
         else:
-            spans += highlight(shown.text, self._slavic_terms(answer), self._slavic)
+            spans += highlight(shown.text, slavic, self._slavic)
         spans.append(Span("\n\n"))
         spans += self._source(shown, current, lang)
-        if answer.corrections and rank == 0 and shown is current:
-            words = ", ".join(f"{typed} → {known}" for typed, known in answer.corrections)
+        if corrections and shown is current:
+            words = ", ".join(f"{typed} → {known}" for typed, known in corrections)
             spans.append(Span("\n" + t(lang, "spelling", words=words)))
-        if len(answer.answers) > 1:
-            spans.append(Span("\n" + t(lang, "answer_of", n=rank + 1, total=len(answer.answers))))
+        if len(ids) > 1:
+            spans.append(Span("\n" + t(lang, "answer_of", n=rank + 1, total=len(ids))))
         row = [Button("👍", "vote", (current.id, "1")), Button("👎", "vote", (current.id, "0"))]
         buttons = [tuple(row), *self._switch(shown, current, lang)]
-        if rank + 1 < len(answer.answers) and key is not None:
-            buttons.insert(0, (Button(t(lang, "btn_more"), "more", (key, str(rank + 1))),))
+        if rank + 1 < len(ids):
+            carried = ".".join(i.removeprefix("p") for i in ids)
+            buttons.insert(
+                0, (Button(t(lang, "btn_more"), "more", (carried, str(rank + 1), language or "-")),)
+            )
         return Reply(tuple(spans), tuple(buttons))
 
     def _source(self, shown: Passage, original: Passage, lang: Lang) -> list[Span]:

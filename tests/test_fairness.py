@@ -63,4 +63,4 @@ def test_a_reader_is_shown_the_translation_in_their_language_whichever_it_is(sev
     ):
         answer = several.ask(question)
         assert answer.answered and answer.hits[0].passage.document.id == faq, question
-        assert replies.for_reader(answer.hits[0].passage, answer).document.language == language
+        assert replies.for_reader(answer.hits[0].passage, answer.language).document.language == language

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.console import render_plain
-from bot.replies import AnswerCache, Replies
+from bot.replies import MORE_IN_BUTTON, Replies
 from bot.service import MAX_QUESTION_CHARS, AnswerService
 from index.content.loader import ContentError, load_corpus
 from index.semantic.model import Embedder
@@ -77,7 +77,7 @@ def test_reload_keeps_the_old_index_on_broken_content(tmp_path: Path) -> None:
 def test_reply_bolds_matched_words_and_cites_the_source(service: AnswerService) -> None:
     replies = Replies(service)
     answer = service.ask("yurts of invincibility")
-    reply = replies.answer(answer, "en", key="k")
+    reply = replies.answer(answer, "en")
     bold = [span.text for span in reply.spans if span.style == "bold"]
     assert "Yurts" in bold and "Invincibility" in bold
     text = reply.plain()
@@ -86,9 +86,13 @@ def test_reply_bolds_matched_words_and_cites_the_source(service: AnswerService) 
     assert [b.action for row in reply.buttons for b in row] == ["vote", "vote"]  # only one hit
     several = service.ask("medical cooperation")
     assert len(several.hits) > 1
-    more = replies.answer(several, "en", key="k")
+    more = replies.answer(several, "en")
     assert [b.action for row in more.buttons for b in row] == ["more", "vote", "vote"]
-    assert more.buttons[0][0].args == ("k", "1")
+    # The button carries the offered passages' ids (no question, nothing about who asked) and the rank.
+    ids = [h.passage.id for h in several.answers[:MORE_IN_BUTTON]]
+    assert more.buttons[0][0].args == (".".join(i[1:] for i in ids), "1", "en")
+    second = replies.more(ids, 1, "en", "en")
+    assert second is not None and several.answers[1].passage.text[:40] in second.plain()
 
 
 def test_decline_offers_topics_in_the_users_language(service: AnswerService) -> None:
@@ -165,12 +169,12 @@ def test_section_paging_walks_the_section(service: AnswerService) -> None:
     assert "Passage 2 of 2" in render_plain(last)
 
 
-def test_answer_cache_forgets_the_oldest(service: AnswerService) -> None:
-    cache = AnswerCache(size=2)
-    keys = [cache.put(service.ask(q)) for q in ("aid", "ports", "yurts")]
-    assert cache.get(keys[0]) is None
-    assert cache.get(keys[2]) is not None
-    assert cache.get("forged") is None
+def test_another_answer_from_button_data_expires_only_when_a_passage_is_gone(service: AnswerService) -> None:
+    replies = Replies(service)
+    ids = [p.id for p in service.corpus.passages[:3]]
+    assert replies.more(ids, 2, "uk", "en") is not None  # any existing passages: shown, never invented
+    assert replies.more([*ids[:2], "p000000000000"], 1, "en", "en") is None  # one no longer exists
+    assert replies.more(ids, 3, "en", "en") is None and replies.more(ids, -1, "en", "en") is None
 
 
 def test_a_passage_that_leans_on_the_one_before_is_shown_with_it(service: AnswerService) -> None:

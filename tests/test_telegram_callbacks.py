@@ -15,9 +15,11 @@ EXPIRED = "This button has expired. Please ask again."
 
 FORGED = [
     "junk",
-    "m:unknownkey:1",  # an answer no longer (or never) in memory, e.g. after a restart
-    "m:abc:999",
-    "m:abc:-1",
+    "m:unknownkey:1:en",  # not passage ids
+    "m:000000000000.000000000001:1:en",  # passages that do not exist (content changed)
+    "m:b9fcfd595c1c.b9fcfd595c1c:999:en",
+    "m:b9fcfd595c1c.b9fcfd595c1c:-1:en",
+    "m:b9fcfd595c1c.b9fcfd595c1c:1:<b>",
     "pg:p000000000000",  # a passage that does not exist (content changed)
     "pg:",
     "pg:a:b:c",

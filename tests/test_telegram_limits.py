@@ -90,7 +90,10 @@ def test_buttons_pack_into_small_callback_data() -> None:
     reply = Reply(
         (Span("x"),),
         (
-            (Button("More", "more", ("abcdefgh", "2")), Button("Next", "page", ("p0123456789ab",))),
+            (
+                Button("More", "more", ("0123456789ab.ba9876543210.0123456789ab", "2", "uk")),
+                Button("Next", "page", ("p0123456789ab",)),
+            ),
             (Button("👍", "vote", ("p0123456789ab", "1")), Button("t" * 100, "topic", ("p0123456789ab",))),
             (Button("Ex", "example", ("2",)), Button("Topics", "topics")),
         ),
@@ -101,7 +104,8 @@ def test_buttons_pack_into_small_callback_data() -> None:
     buttons = [b for row in markup.inline_keyboard for b in row]
     mac = votes.mac(-1001234567890, "p0123456789ab")
     assert [b.callback_data for b in buttons] == [
-        "m:abcdefgh:2", "pg:p0123456789ab", f"v:p0123456789ab:1:{mac}", "tp:p0123456789ab", "ex:2", "ts"
+        "m:0123456789ab.ba9876543210.0123456789ab:2:uk",
+        "pg:p0123456789ab", f"v:p0123456789ab:1:{mac}", "tp:p0123456789ab", "ex:2", "ts",
     ]  # fmt: skip
     assert all(len((b.callback_data or "").encode()) <= 64 for b in buttons)
     with pytest.raises(ValueError, match="signed for their chat"):

@@ -113,6 +113,21 @@ async def test_answer_shows_passage_section_source_with_matched_words_in_bold(
     assert [label for label, _ in shown[-1].buttons] == ["👍", "👎"]  # the last answer offers no other
 
 
+async def test_another_answer_works_after_a_restart(start_bot: StartBot, service: AnswerService) -> None:
+    # The button carries the offered passages itself: the next instance (or another one) serves it.
+    first = await start_bot()
+    fake = first.fake
+    await ask(fake, OLENA, SEVERAL)
+    (reply,) = fake.sent(OLENA["id"])
+    first.stop.set()
+    await first.task
+    await start_bot()
+    fake.press(OLENA, fake.message(reply), reply.data("Another answer"))
+    (edit,) = await fake.replies(OLENA["id"], 1, "editMessageText")
+    second = service.ask(SEVERAL).answers[1].passage
+    assert "Answer 2 of" in edit.plain and second.section in edit.plain
+
+
 async def test_a_single_answer_offers_no_other_passages(tg: RunningBot, service: AnswerService) -> None:
     question = "What are the Yurts of Invincibility?"
     assert len(service.ask(question).answers) == 1  # the other ranked passages do not answer it

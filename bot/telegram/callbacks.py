@@ -11,7 +11,7 @@ from aiogram import Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
-from bot.replies import AnswerCache, Replies
+from bot.replies import Replies
 from bot.service import AnswerService
 from bot.stats import Stats
 from bot.telegram.common import answer_reply, show
@@ -32,20 +32,18 @@ async def more(
     query: CallbackQuery,
     *,
     callback_data: MoreData,
-    answers: AnswerCache,
     replies: Replies,
     votes: Votes,
     lang: Lang,
 ) -> None:
-    """Show the next hit of a cached answer in place of the pressed one."""
-    answer = answers.get(callback_data.key)
-    if answer is None or not answer.answered or callback_data.rank >= len(answer.answers):
+    """Show the next offered passage in place of the pressed one, from the button's own data."""
+    ids = ["p" + part for part in callback_data.ids.split(".")]
+    reply = replies.more(ids, callback_data.rank, callback_data.q.strip("-"), lang)
+    if reply is None:
         await expired(query, lang)
         return
     await query.answer()
-    await show(
-        query, replies.answer(answer, lang, callback_data.rank, callback_data.key), edit=True, votes=votes
-    )
+    await show(query, reply, edit=True, votes=votes)
 
 
 async def page(
@@ -108,7 +106,6 @@ async def example(
     callback_data: ExampleData,
     answer_service: AnswerService,
     replies: Replies,
-    answers: AnswerCache,
     stats: Stats,
     votes: Votes,
     lang: Lang,
@@ -123,7 +120,6 @@ async def example(
         examples[callback_data.n],
         answer_service=answer_service,
         replies=replies,
-        answers=answers,
         stats=stats,
         lang=lang,
     )

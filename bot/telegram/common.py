@@ -11,7 +11,7 @@ from aiogram.enums import ChatType
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, Message
 
-from bot.replies import AnswerCache, Replies, Reply, Span
+from bot.replies import Replies, Reply, Span
 from bot.service import AnswerService
 from bot.stats import Stats
 from bot.telegram.render import Signer, html, keyboard
@@ -71,7 +71,6 @@ async def answer_reply(
     *,
     answer_service: AnswerService,
     replies: Replies,
-    answers: AnswerCache,
     stats: Stats,
     lang: Lang,
 ) -> Reply:
@@ -79,5 +78,4 @@ async def answer_reply(
     # Embedding a question takes tens of milliseconds: keep the event loop free meanwhile.
     answer = await asyncio.to_thread(answer_service.ask, question)
     stats.record_answer(answer)
-    key = answers.put(answer) if len(answer.answers) > 1 else None
-    return replies.answer(answer, lang, 0, key)
+    return replies.answer(answer, lang)

@@ -11,7 +11,7 @@ from aiogram import Bot, Dispatcher
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 
-from bot.replies import AnswerCache, Replies
+from bot.replies import Replies
 from bot.service import AnswerService
 from bot.settings import Settings
 from bot.stats import Stats
@@ -78,7 +78,6 @@ def build_dispatcher(settings: Settings, answer_service: AnswerService, stats: S
         disable_fsm=True,
         answer_service=answer_service,
         replies=Replies(answer_service, settings.consular_url),
-        answers=AnswerCache(),
         stats=stats,
         votes=Votes(vote_secret(secret, settings.data_dir)),
         admin_ids=settings.admin_ids,

@@ -7,7 +7,7 @@ from aiogram.enums import ChatType
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
-from bot.replies import AnswerCache, Replies
+from bot.replies import Replies
 from bot.service import AnswerService
 from bot.stats import Stats
 from bot.telegram.common import answer_reply, on_message, send, text_reply
@@ -21,7 +21,6 @@ async def ask_command(
     command: CommandObject,
     answer_service: AnswerService,
     replies: Replies,
-    answers: AnswerCache,
     stats: Stats,
     votes: Votes,
     lang: Lang,
@@ -31,7 +30,7 @@ async def ask_command(
         await send(message, text_reply(lang, "ask_usage"))
         return
     reply = await answer_reply(
-        command.args, answer_service=answer_service, replies=replies, answers=answers, stats=stats, lang=lang
+        command.args, answer_service=answer_service, replies=replies, stats=stats, lang=lang
     )
     await send(message, reply, votes)
 
@@ -47,15 +46,12 @@ async def question(
     text: str,
     answer_service: AnswerService,
     replies: Replies,
-    answers: AnswerCache,
     stats: Stats,
     votes: Votes,
     lang: Lang,
 ) -> None:
     """Answer a question: any text in a private chat, or one addressed to the bot in a group."""
-    reply = await answer_reply(
-        text, answer_service=answer_service, replies=replies, answers=answers, stats=stats, lang=lang
-    )
+    reply = await answer_reply(text, answer_service=answer_service, replies=replies, stats=stats, lang=lang)
     await send(message, reply, votes)
 
 

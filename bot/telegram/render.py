@@ -21,10 +21,15 @@ ELLIPSIS = "…"
 
 
 class MoreData(CallbackData, prefix="m"):
-    """Show hit `rank` of the answer cached under `key`."""
+    """Show offered passage `rank` of `ids` (passage ids without their leading "p") for language `q`.
 
-    key: str = Field(min_length=1, max_length=16)
-    rank: int = Field(ge=1, le=50)
+    `q` is the question's language ("-": unknown). The button carries all it needs: any instance
+    serves it, after a restart too.
+    """
+
+    ids: str = Field(pattern=r"^[0-9a-f]{12}(\.[0-9a-f]{12}){1,2}$")
+    rank: int = Field(ge=1, le=2)
+    q: str = Field(pattern=r"^([a-z]{2,3}|-)$")
 
 
 class PageData(CallbackData, prefix="pg"):
@@ -75,7 +80,7 @@ def pack(button: Button, sign: Signer | None = None) -> str:
     data: CallbackData
     match button.action:
         case "more":
-            data = MoreData(key=args[0], rank=int(args[1]))
+            data = MoreData(ids=args[0], rank=int(args[1]), q=args[2])
         case "page":
             data = PageData(pid=args[0])
         case "topic":
