@@ -13,9 +13,10 @@ from index.analysis.text import ENGLISH_STOP_WORDS
 from index.content.loader import Corpus
 from index.content.records import Document
 from index.decision.about import named_documents
+from index.decision.evidence import Assessed, Evidence, assess
 from index.decision.intents import OFF_TOPIC, Intent, IntentIndex, plain
 from index.decision.model import Calibration, Decision
-from index.fusion.hybrid import Evidence, HybridIndex, Ranking, translated_indexes
+from index.fusion.hybrid import HybridIndex, Ranking, translated_indexes
 from index.lexical.ranking import PassageIndex, RankingParams
 from index.scale.units import default_workers
 
@@ -48,6 +49,8 @@ class Verdict:
     """Set when the question is about the texts themselves: the documents whose headers answer it."""
     part: str = ""
     """The part of the message the ranking is for (the whole message, or its question sentence)."""
+    evidence: Evidence | None = None
+    """What the decision saw about the best passage."""
 
 
 def detect_language(question: str) -> str:
@@ -153,14 +156,14 @@ class Answerer:
 
     def observe(
         self, part: str, k: int, language: str, sentence: bool = False
-    ) -> tuple[Ranking, Intent | None, float]:
-        """Rank passages for one part of a message; return the ranking, nearest intent and probability."""
-        ranking = self.index.search(part, k, language)
-        intent = self.intents.nearest(part, ranking.query_vector)
-        against = self.intents.against(part, ranking.query_vector)
-        ranking = replace(ranking, evidence=replace(ranking.evidence, intent=against, part=sentence))
-        probability = self.decide(ranking.evidence)[0] if ranking.hits else 0.0
-        return ranking, intent, probability
+    ) -> tuple[Assessed, Intent | None, float]:
+        """Rank passages for one part of a message; return them with their evidence, intent, probability."""
+        assessed = assess(self.index, part, k, language)
+        vector = assessed.ranking.query_vector
+        intent = self.intents.nearest(part, vector)
+        assessed = assessed.with_message(intent=self.intents.against(part, vector), part=sentence)
+        probability = self.decide(assessed.evidence)[0] if assessed.ranking.hits else 0.0
+        return assessed, intent, probability
 
     def judge(self, question: str, k: int, language: str | None = None, *, promised: bool = True) -> Verdict:
         """Rank passages for a question and decide whether the best answers it.
@@ -177,21 +180,22 @@ class Answerer:
             (part, *self.observe(part, k, language, number > 0))
             for number, part in enumerate(question_parts(question))
         ]
-        part, ranking, _, probability = max(observed, key=lambda o: o[3])
-        answered = self.decide(ranking.evidence)[1] if ranking.hits else False
-        if self.about_texts(question, observed[0][1].query_vector):
+        part, assessed, _, probability = max(observed, key=lambda o: o[3])
+        ranking, evidence = assessed.ranking, assessed.evidence
+        answered = self.decide(evidence)[1] if ranking.hits else False
+        if self.about_texts(question, observed[0][1].ranking.query_vector):
             about = named_documents(
                 question, self.corpus.documents, self.lexical.analyzer, self._translated()
             )
-            return Verdict(language, ranking, probability, False, None, about=about, part=part)
+            return Verdict(
+                language, ranking, probability, False, None, about=about, part=part, evidence=evidence
+            )
         offered = 0
         if answered:
             # "Another answer" offers only passages that would clear the bar on their own.
             offered = 1
-            for evidence in ranking.each[1:]:
-                best = ranking.evidence
-                alone = replace(evidence, intent=best.intent, part=best.part)
-                if not self.decide(alone)[1]:
+            for other in assessed.each[1:]:
+                if not self.decide(other)[1]:
                     break
                 offered += 1
         # Off-topic examples are only evidence: such a message gets the usual decline. The
@@ -203,8 +207,8 @@ class Answerer:
         exact = named is not None and named.small_talk and named.similarity >= 1.0
         similar = named is not None and named.similarity >= self.calibration.intent_similarity
         if exact or (not answered and similar):
-            return Verdict(language, ranking, probability, False, named, part=part)
-        return Verdict(language, ranking, probability, answered, None, offered, part=part)
+            return Verdict(language, ranking, probability, False, named, part=part, evidence=evidence)
+        return Verdict(language, ranking, probability, answered, None, offered, part=part, evidence=evidence)
 
     def _promised(self) -> dict[str, str]:
         """Return each document's own example questions (header `examples:`) -> the document's id."""
@@ -221,14 +225,17 @@ class Answerer:
 
         The best passage of that document among the nearest comes first; None if none is near.
         """
-        ranking = self.index.search(question, max(k, PROMISED_DEPTH), language)
-        first = next((j for j, h in enumerate(ranking.hits) if h.passage.document.id == document), None)
+        assessed = assess(self.index, question, max(k, PROMISED_DEPTH), language)
+        hits = assessed.ranking.hits
+        first = next((j for j, h in enumerate(hits) if h.passage.document.id == document), None)
         if first is None:
             return None
-        order = [first, *(j for j in range(len(ranking.hits)) if j != first)][:k]
-        each = tuple(ranking.each[j] for j in order)
-        ranking = replace(ranking, hits=tuple(ranking.hits[j] for j in order), evidence=each[0], each=each)
-        return Verdict(language, ranking, self.decide(each[0])[0], True, None, 1, part=question)
+        assessed = assessed.reordered([first, *(j for j in range(len(hits)) if j != first)][:k])
+        evidence = assessed.evidence
+        probability = self.decide(evidence)[0]
+        return Verdict(
+            language, assessed.ranking, probability, True, None, 1, part=question, evidence=evidence
+        )
 
     def about_texts(self, question: str, vector: NDArray[np.float32] | None) -> bool:
         """Return whether the question asks about the texts themselves (who gave them, when, where)."""

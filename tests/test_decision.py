@@ -11,6 +11,8 @@ import numpy as np
 import pytest
 
 from bot.service import AnswerService
+from index.decision.evidence import Evidence
+from index.decision.evidence import later_year as names_a_later_year
 from index.decision.model import (
     DATA_FILE,
     LEXICAL_FEATURES,
@@ -21,8 +23,6 @@ from index.decision.model import (
     fit_logistic,
     load_calibration,
 )
-from index.fusion.hybrid import Evidence
-from index.pipeline import detect_language
 from index.semantic.model import Embedder
 from tests.test_cli import run
 
@@ -116,7 +116,7 @@ def test_a_year_after_every_text_that_no_passage_mentions_is_evidence_of_no_answ
     assert index.latest_year == max(int(d.date[:4]) for d in service.documents)
 
     def later(question: str) -> bool:
-        return index.search(question, 3, detect_language(question)).evidence.later_year
+        return names_a_later_year(index, question)
 
     assert later("what did tokayev and zelensky agree in 2031?")
     assert later("що сталося у 2027 році")

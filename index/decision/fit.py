@@ -163,7 +163,8 @@ def validate(answerer: Answerer, questions: Sequence[Question]) -> list[Judged]:
         right = bool(
             q.expect and hits and " ".join(q.expect.split()).casefold() in hits[0].passage.text.casefold()
         )
-        declined = verdict.intent is not None or verdict.about or verdict.ranking.evidence.fact_absent
+        absent = verdict.evidence is not None and verdict.evidence.fact_absent
+        declined = verdict.intent is not None or bool(verdict.about) or absent
         probability = 0.0 if declined else verdict.probability
         out.append(Judged(q, right, probability, "other" if verdict.language in ("uk", "ru") else "en"))
     return out

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from index.fusion.hybrid import Evidence
+from index.decision.evidence import Evidence
 
 DATA_FILE = Path(__file__).resolve().parents[1] / "data" / "decision.json"
 

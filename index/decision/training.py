@@ -10,13 +10,14 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from index.decision.evidence import Evidence, assess
 from index.decision.intents import IntentIndex
-from index.fusion.hybrid import Evidence, HybridIndex, Ranking
+from index.fusion.hybrid import HybridIndex, Ranking
 from index.pipeline import detect_language, question_parts
 from index.semantic.model import Embedder, Vectors
 
@@ -108,16 +109,13 @@ def observe(
     for question in questions:
         language = detect_language(question.q)
         for number, part in enumerate(question_parts(question.q)):
-            ranking = index.search(part, 3, language)
-            intent = intents.nearest(part, ranking.query_vector)
+            assessed = assess(index, part, 3, language)
+            vector = assessed.ranking.query_vector
+            intent = intents.nearest(part, vector)
             name, similarity = (intent.name, intent.similarity) if intent else (None, 0.0)
-            against = intents.against(part, ranking.query_vector)
-            evidence = replace(ranking.evidence, intent=against, part=number > 0)
-            out.append(
-                Observed(
-                    question, evidence, _right(question, ranking), name, similarity, primary, number == 0
-                )
-            )
+            evidence = assessed.with_message(intent=intents.against(part, vector), part=number > 0).evidence
+            right = _right(question, assessed.ranking)
+            out.append(Observed(question, evidence, right, name, similarity, primary, number == 0))
     return out
 
 

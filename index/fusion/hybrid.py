@@ -1,10 +1,13 @@
-"""Rank passages by a weighted sum of the embedding cosine and the BM25 coverage."""
+"""Retrieve and fuse: rank passages by a weighted sum of the embedding cosine and the BM25 coverage.
+
+What ranking saw of each passage (its spread, its nearest sentence) travels in the Ranking; the
+decision's evidence is gathered from it apart (index.decision.evidence).
+"""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,7 +17,6 @@ from numpy.typing import NDArray
 from index.analysis.language import question_script, to_cyrillic, to_latin
 from index.analysis.text import SlavicAnalyzer
 from index.content.loader import Corpus, Passage
-from index.decision.answer_type import Wanted, supplies, wanted
 from index.lexical.ranking import Hit, PassageIndex, RankingParams
 
 if TYPE_CHECKING:
@@ -22,60 +24,22 @@ if TYPE_CHECKING:
 
 # Candidates scored in full from each side; the rest cannot reach the top k.
 CANDIDATES = 50
-_WORD = re.compile(r"\w+")
-_YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
-
-
-@dataclass(frozen=True, slots=True)
-class Evidence:
-    """What the answer-or-decline decision sees about a question and its best passages."""
-
-    language: str
-    script: str
-    translit: bool
-    """Russian or Ukrainian typed in Latin letters."""
-    words: int
-    coverage: float
-    """BM25 coverage of the best passage."""
-    unknown: float
-    """Share of the question's idf weight in words no passage has."""
-    bm25_margin: float
-    """(best - second) / best rank-bm25 score among the hits, 0 without hits."""
-    cosine: float = 0.0
-    """Cosine of the best passage (0 without semantic ranking)."""
-    margin: float = 0.0
-    """Fused score of the best passage minus the second's."""
-    spread: float = 0.0
-    """How far the best cosine stands above the mean cosine of all passages, in standard deviations."""
-    intent: float = 0.0
-    """Similarity to the nearest example of small talk or an off-topic request (index.decision.intents)."""
-    translated: bool = False
-    """A Ukrainian or Russian question with a translation of the best passage to match it against."""
-    asks_fact: bool = False
-    """The question asks how many, when or who."""
-    fact_missing: bool = False
-    """It does, and the passage's sentence nearest the question has no number, date or name."""
-    later_year: bool = False
-    """The question names a year later than every text's date that no passage mentions."""
-    part: bool = False
-    """The evidence is for one sentence of a longer message, not the whole message."""
-    fact_absent: bool = False
-    """The question asks how many, when or who, and the passage has no such fact in any language: it
-    cannot answer, however near its topic (the decision declines it whatever the probability)."""
 
 
 @dataclass(frozen=True, slots=True)
 class Ranking:
-    """The ranked passages for a question and the evidence for deciding."""
+    """The ranked passages for a question, and what ranking saw of each (for the decision's evidence)."""
 
     terms: tuple[str, ...]
     corrections: tuple[tuple[str, str], ...]
     hits: tuple[Hit, ...]
-    evidence: Evidence
-    """The evidence about the best passage."""
     query_vector: NDArray[np.float32] | None = None
-    each: tuple[Evidence, ...] = ()
-    """The evidence about each hit, as if it were the best."""
+    following: Hit | None = None
+    """The passage after the last hit: each hit's margin is over the next one."""
+    spreads: tuple[float, ...] = ()
+    """Per hit: how far its cosine stands above the mean cosine of all passages, in standard deviations."""
+    nearest: tuple[str, ...] = ()
+    """Per hit: its sentence nearest the question (the whole passage without a model)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,59 +252,24 @@ class HybridIndex:
                 spread = (cos - dense.mean) / dense.std if dense.std > 0 else 0.0
                 spreads.append(spread)
                 nearest.append(self.dense.best_sentence(dense, -neg))
-        unknown = self._unknown(question, language, terms)
-        asked = wanted(question)
-        common = Evidence(
-            language=language,
-            script=question_script(question),
-            translit=question_script(question) == "latin" and language in ("uk", "ru"),
-            translated=language in ("uk", "ru") and bool(hits) and self._has_translation(hits[0].passage),
-            words=len(_WORD.findall(question)),
-            later_year=self._later_year(question),
-            coverage=0.0,
-            unknown=unknown,
-            bm25_margin=0.0,
-        )
-        evidence = tuple(
-            replace(
-                common,
-                coverage=hit.coverage,
-                cosine=hit.cosine or 0.0,
-                margin=hit.score - (hits[j + 1].score if j + 1 < len(hits) else 0.0),
-                bm25_margin=_relative_gap(hit.bm25, hits[j + 1].bm25 if j + 1 < len(hits) else 0.0),
-                spread=spreads[j],
-                asks_fact=asked is not None,
-                fact_missing=not supplies(asked, nearest[j], question),
-                fact_absent=asked is not None and not self._supplies_anywhere(asked, hit.passage, question),
-            )
-            for j, hit in enumerate(hits[:k])
-        )
+        shown_hits = tuple(hits[:k])
         return Ranking(
-            terms, corrections, tuple(hits[:k]), evidence[0] if evidence else common, vector, evidence
+            terms,
+            corrections,
+            shown_hits,
+            vector,
+            hits[k] if len(hits) > k else None,
+            tuple(spreads[:k]),
+            tuple(nearest[:k]),
         )
 
-    def _later_year(self, question: str) -> bool:
-        """Return whether the question names a year after the newest text that no passage mentions."""
-        return any(
-            int(year) > self.latest_year and year not in self.lexical.engine
-            for year in _YEAR.findall(question)
-        )
-
-    def _supplies_anywhere(self, asked: Wanted, passage: Passage, question: str) -> bool:
-        """Return whether the passage or one of its translations holds a fact of the kind asked for."""
-        versions = (passage, *self.lexical.corpus.translations_of(passage))
-        return any(supplies(asked, version.text, question) for version in versions)
-
-    def _has_translation(self, passage: Passage) -> bool:
+    def has_translation(self, passage: Passage) -> bool:
+        """Return whether the passage has a translation that questions are matched against."""
         return bool(self.translated) and bool(self.lexical.corpus.translations_of(passage))
 
-    def _unknown(self, question: str, language: str, terms: Sequence[str]) -> float:
+    def unknown(self, question: str, language: str, terms: Sequence[str]) -> float:
         """Return the share of the question's weight in words the texts in its language lack."""
         if language in ("uk", "ru"):
             # Without a translation there is no text in the question's language to find its words in.
             return self._translated_unknown(question, language) if self.translated else 0.0
         return self.lexical.unknown_share(terms) if terms else 0.0
-
-
-def _relative_gap(best: float, second: float) -> float:
-    return (best - second) / best if best > 0 else 0.0
