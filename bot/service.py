@@ -13,7 +13,7 @@ from index.content.loader import Corpus, Document, Passage, Section
 from index.decision.intents import IntentIndex
 from index.decision.model import Calibration, load_calibration
 from index.lexical.ranking import Hit, PassageIndex, RankingParams
-from index.pipeline import Answerer, detect_language
+from index.pipeline import Answerer, Setup, detect_language
 from index.scale.lazy_corpus import load_corpus_cached
 
 if TYPE_CHECKING:
@@ -105,35 +105,38 @@ class AnswerService:
         if min_confidence is not None and not 0.0 <= min_confidence <= 1.0:
             raise ValueError("min_confidence must be between 0 and 1")
         self.content_dir = content_dir
-        self.embedder = embedder
-        self.min_confidence = min_confidence
         self.top_k = top_k
-        self.params = params or RankingParams()
-        self.cache_dir = cache_dir
-        self.workers = workers
-        self.progress = progress
-        self.calibration = calibration or load_calibration()
-        self._intents = IntentIndex(embedder, cache_dir)
-        self._answerer = self._build(content_dir)
-
-    def _build(self, content_dir: Path) -> Answerer:
-        return Answerer(
-            load_corpus_cached(content_dir, self.cache_dir),
-            self.calibration,
-            self.embedder,
-            content_dir=content_dir,
-            cache_dir=self.cache_dir,
-            params=self.params,
-            threshold=self.min_confidence,
-            intents=self._intents,
-            workers=self.workers,
-            progress=self.progress,
+        self.setup = Setup(
+            calibration or load_calibration(),
+            embedder,
+            min_confidence,
+            params or RankingParams(),
+            cache_dir,
+            workers,
+            progress,
+            IntentIndex(embedder, cache_dir),
         )
+        self._answerer = self._build()
+
+    def _build(self) -> Answerer:
+        return Answerer(
+            load_corpus_cached(self.content_dir, self.setup.cache_dir), self.setup, self.content_dir
+        )
+
+    @property
+    def embedder(self) -> Embedder | None:
+        """Return the embedding model, or None with BM25-only ranking."""
+        return self.setup.embedder
+
+    @property
+    def calibration(self) -> Calibration:
+        """Return the fitted calibration answers are decided with."""
+        return self.setup.calibration
 
     @property
     def semantic(self) -> bool:
         """Return whether embeddings take part in ranking."""
-        return self.embedder is not None
+        return self.setup.embedder is not None
 
     @property
     def translated(self) -> tuple[TranslatedIndex, ...]:
@@ -171,7 +174,7 @@ class AnswerService:
 
     def reload(self) -> Corpus:
         """Re-read the content folder; on a ContentError keep the current index and re-raise."""
-        fresh = self._build(self.content_dir)
+        fresh = self._build()
         # One assignment: a question being answered keeps the index it started with.
         self._answerer = fresh
         logger.info(

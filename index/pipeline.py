@@ -78,25 +78,40 @@ def question_parts(message: str) -> list[str]:
     return [message, *asking[-_MAX_PARTS:]]
 
 
+@dataclass(frozen=True)
+class Setup:
+    """How answers are made from a corpus: the model, the calibration, the caches and their options.
+
+    One value for the library, the fitting script and the service alike: each builds its
+    Answerer from a corpus and this, and rebuilds it from the same on a reload.
+    """
+
+    calibration: Calibration
+    embedder: Embedder | None = None
+    """None: BM25 alone, with its own calibrated rule."""
+    threshold: float | None = None
+    """Overrides the calibrated probability threshold."""
+    params: RankingParams | None = None
+    cache_dir: Path | None = None
+    workers: int | None = None
+    """Processes and model handles that share large builds (default: one per CPU)."""
+    progress: Progress | None = None
+    intents: IntentIndex | None = None
+    """Built from the embedder when None."""
+
+
 class Answerer:
     """Everything built from one corpus: lexical and dense indexes, intents, the calibrated decision."""
 
-    def __init__(
-        self,
-        corpus: Corpus,
-        calibration: Calibration,
-        embedder: Embedder | None = None,
-        *,
-        content_dir: Path | None = None,
-        cache_dir: Path | None = None,
-        params: RankingParams | None = None,
-        threshold: float | None = None,
-        intents: IntentIndex | None = None,
-        workers: int | None = None,
-        progress: Progress | None = None,
-    ) -> None:
-        """Build every index of the corpus; `workers` (default: one per CPU) share large builds."""
-        workers = workers or default_workers()
+    def __init__(self, corpus: Corpus, setup: Setup, content_dir: Path | None = None) -> None:
+        """Build every index of the corpus (`content_dir` holds any vectors shipped with it)."""
+        calibration, embedder, cache_dir, params = (
+            setup.calibration,
+            setup.embedder,
+            setup.cache_dir,
+            setup.params,
+        )
+        workers = setup.workers or default_workers()
         lexical = PassageIndex(corpus, params=params, cache_dir=cache_dir, workers=workers)
         dense = (
             _dense_index(
@@ -105,7 +120,7 @@ class Answerer:
                 content_dir=content_dir,
                 cache_dir=cache_dir,
                 workers=workers,
-                progress=progress,
+                progress=setup.progress,
             )
             if embedder is not None
             else None
@@ -119,7 +134,7 @@ class Answerer:
             calibration.fusion_weight_other,
             title_weight=calibration.title_weight,
         )
-        self.intents = intents if intents is not None else IntentIndex(embedder, cache_dir)
+        self.intents = setup.intents if setup.intents is not None else IntentIndex(embedder, cache_dir)
         self.calibration = calibration
         if embedder is not None and embedder.signature != calibration.model:
             logger.warning(
@@ -129,8 +144,8 @@ class Answerer:
                 embedder.signature,
             )
         decision = calibration.semantic if dense is not None else calibration.lexical
-        if threshold is not None:
-            decision = replace(decision, threshold=threshold)
+        if setup.threshold is not None:
+            decision = replace(decision, threshold=setup.threshold)
         self.decision: Decision = decision
         self._examples: dict[str, str] | None = None  # read when first asked: a lazy corpus stays unread
 

@@ -49,7 +49,7 @@ from index.decision.training import (
 )
 from index.fusion.hybrid import HybridIndex, translated_indexes
 from index.lexical.ranking import PassageIndex
-from index.pipeline import Answerer, detect_language
+from index.pipeline import Answerer, Setup, detect_language
 from index.semantic.dense import DenseIndex
 from index.semantic.model import Embedder, load_embedder
 from index.semantic.vectors import BUNDLED_NAME, save_vectors, text_key
@@ -271,14 +271,8 @@ def _fit(
         q for q in read_questions([p for p in validation if p.suffix == ".jsonl"]) if q.kind != "about"
     ]
     for mode, model in (("semantic", embedder), ("lexical", None)):
-        answerer = Answerer(
-            valid_corpus,
-            calibration,
-            model,
-            content_dir=valid_folder,
-            cache_dir=work / "cache",
-            intents=intents,
-        )
+        setup = Setup(calibration, model, cache_dir=work / "cache", intents=intents)
+        answerer = Answerer(valid_corpus, setup, valid_folder)
         threshold, table = choose_threshold(validate(answerer, valid_questions))
         out[f"{mode}_validation"] = table
         out[f"{mode}_threshold"] = threshold
