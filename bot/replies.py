@@ -149,6 +149,8 @@ class Replies:
 
     def _document(self, document: Document, lang: Lang) -> Document:
         """Return the document's translation into the interface language, if there is one."""
+        if not self.service.corpus.translations:
+            return document  # nothing to look for: no passage is read (a large corpus stays unparsed)
         first = next((p for p in self.service.corpus.passages if p.document is document), None)
         return self.version(first, lang).document if first is not None else document
 

@@ -9,8 +9,9 @@ Two families (docs/quality.md gives the figures and how they were obtained):
   threshold is chosen) and held-out (measured only).
 
 The floors sit under what the shipped calibration measures, to catch a regression
-without failing on one question. A document added to content/ joins every corpus here,
-so the floors leave room for it.
+without failing on one question. The interview-alone sets answer from a copy of the
+interview; a document added to content/ joins the multi-document corpus, so those floors
+leave room for it.
 
     python -m pytest tests/test_quality.py -s      # prints every table
 """

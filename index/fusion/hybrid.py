@@ -6,6 +6,7 @@ decision's evidence is gathered from it apart (index.decision.evidence).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -133,7 +134,7 @@ class HybridIndex:
             for translated, terms, weights, total in sides:
                 for j in translated.positions.get(i, ()):
                     matched = translated.index.engine.matched(j, terms)
-                    best = max(best, sum(weights[t] for t in set(matched)) / total)
+                    best = max(best, math.fsum(weights[t] for t in set(matched)) / total)
             return best
 
         return coverage
@@ -189,7 +190,7 @@ class HybridIndex:
         return found
 
     def search(self, question: str, k: int, language: str) -> Ranking:
-        """Return up to k passages, best first, and the evidence about each."""
+        """Return up to k passages, best first, with what ranking saw of each."""
         lexical = self.lexical
         terms, corrections = lexical.query_terms(question)
         if language in ("uk", "ru") and question_script(question) == "cyrillic":
@@ -198,11 +199,10 @@ class HybridIndex:
         total = sum(weights.values())
         translated = self._translated_coverage(question, language)
 
-        def coverage(i: int) -> tuple[tuple[str, ...], float, float]:
-            """Return the matched words, the coverage (own words or a translation's) and own words'."""
+        def coverage(i: int) -> tuple[tuple[str, ...], float]:
+            """Return the matched words and the share of the question's weight they carry (own words)."""
             matched = lexical.engine.matched(i, terms) if terms else ()
-            share = sum(weights[t] for t in set(matched)) / total if total > 0 else 0.0
-            return matched, max(share, translated(i)), share
+            return matched, math.fsum(weights[t] for t in set(matched)) / total if total > 0 else 0.0
 
         vector = self.query_vector(question, language)
         passages = lexical.corpus.passages
@@ -216,11 +216,12 @@ class HybridIndex:
                 # translation can still come first by its English score (names in the question).
                 merged = dict(bm25_top)
                 merged.update(self._translated_top(question, language, max(shown, CANDIDATES)))
-                bm25_top = sorted(merged.items(), key=lambda item: (-coverage(item[0])[1], -item[1], item[0]))
+                best = {i: max(coverage(i)[1], translated(i)) for i in merged}
+                bm25_top = sorted(merged.items(), key=lambda item: (-best[item[0]], -item[1], item[0]))
             hits = []
             for i, score in bm25_top[:shown]:
-                matched, share, _ = coverage(i)
-                hits.append(Hit(i, score, matched, score, share, records=lexical.corpus.passages))
+                matched, plain = coverage(i)
+                hits.append(Hit(i, score, matched, score, max(plain, translated(i)), records=passages))
             spreads = [0.0] * len(hits)
             nearest = [hit.passage.text for hit in hits]
         else:
@@ -238,7 +239,8 @@ class HybridIndex:
                     document = passages[i].document.id
                     lead[document] = max(lead.get(document, 0.0), own[i])
             for i in candidates:
-                matched, share, plain = coverage(i)
+                matched, plain = coverage(i)
+                share = max(plain, own[i])
                 fair = plain + own[i] - (lead[passages[i].document.id] if lead else 0.0)
                 title = self.title_weight * float(dense.title[i]) if dense.title is not None else 0.0
                 scored.append((w * float(dense.cosine[i]) + (1 - w) * fair + title, -i, matched, share))

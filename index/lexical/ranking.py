@@ -178,4 +178,5 @@ class PassageIndex:
 
 def _share(weights: dict[str, float], terms: Iterable[str]) -> float:
     total = sum(weights.values())
-    return sum(weights[t] for t in set(terms)) / total if total > 0 else 0.0
+    # fsum: exact, so the share does not depend on the set's (hash-seeded) order, nor do ties.
+    return math.fsum(weights[t] for t in set(terms)) / total if total > 0 else 0.0
