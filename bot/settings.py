@@ -8,11 +8,13 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import platformdirs
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 _URL_RE = re.compile(r"^https?://[^\s/]+(/\S*)?$")
 _SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+_REDIS_RE = re.compile(r"^(rediss?|unix)://\S+$")
+_POSTGRES_RE = re.compile(r"^postgres(ql)?://\S+$")
 
 
 def bundled_content_dir() -> Path:
@@ -75,6 +77,31 @@ class Settings(BaseSettings):
     shutdown_grace: float = Field(default=8.0, ge=0, le=300, allow_inf_nan=False)
     """Seconds updates in progress get to finish on SIGTERM (Docker kills after 10 s by default)."""
 
+    # Several instances
+    redis_url: SecretStr | None = None
+    database_url: SecretStr | None = None
+
+    @model_validator(mode="after")
+    def _shared_secret(self) -> Settings:
+        # Instances hash users and sign buttons with one key; a per-instance key breaks both.
+        if self.redis_url is not None and self.vote_secret is None:
+            raise ValueError("VOTE_SECRET must be set when REDIS_URL is: every instance uses the same one")
+        return self
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _REDIS_RE.match(value.get_secret_value()):
+            raise ValueError("must be a Redis URL, e.g. redis://redis:6379/0")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _POSTGRES_RE.match(value.get_secret_value()):
+            raise ValueError("must be a PostgreSQL URL, e.g. postgresql://bot:password@db:5432/bot")
+        return value
+
     @field_validator("content_dir", "data_dir", mode="before")
     @classmethod
     def _not_blank(cls, value: object) -> object:
@@ -122,6 +149,8 @@ class Settings(BaseSettings):
         "consular_url",
         "answer_threshold",
         "index_cache_dir",
+        "redis_url",
+        "database_url",
         mode="before",
     )
     @classmethod
@@ -164,6 +193,8 @@ def load_settings() -> Settings:
     except ValidationError as exc:
         problems = []
         for error in exc.errors():
-            name = str(error["loc"][0]).upper() if error["loc"] else "?"
-            problems.append(f"{name}: {error['msg']}")
+            if error["loc"]:
+                problems.append(f"{str(error['loc'][0]).upper()}: {error['msg']}")
+            else:  # a rule across settings names its variables itself
+                problems.append(str(error["msg"]).removeprefix("Value error, "))
         raise SettingsError("bad setting " + "; ".join(problems)) from None

@@ -1,5 +1,7 @@
 """Usage statistics for staff, in SQLite: what was asked about, never who asked or what they wrote.
 
+(PostgreSQL, for several instances, is `bot.stats_postgres`, with the same rows and rules.)
+
 No Telegram ids, names or usernames are ever passed in, and no question text is kept:
 for each question, whether it was answered, why not, the passage it came nearest to,
 its language and the hour. Scrubbing contact details from texts was tried before and
@@ -12,10 +14,12 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Protocol
 
 from bot.service import Answer
 
@@ -70,6 +74,56 @@ class Summary:
         return self.answered / self.questions if self.questions else 0.0
 
 
+class StatsError(Exception):
+    """Statistics cannot be read now (off, or the database does not answer)."""
+
+
+class StatsStore(Protocol):
+    """What the bot asks of a statistics store (SQLite here, or PostgreSQL)."""
+
+    available: bool
+    failures: int
+    retention_days: int
+
+    def record_answer(self, answer: Answer) -> None:
+        """Store that a question was asked; never raise."""
+
+    def record_vote(self, passage_id: str, up: bool, voter: str | None = None) -> bool:
+        """Store a vote (a voter's second vote on a passage replaces the first); never raise."""
+
+    def purge(self) -> int:
+        """Delete rows past the retention period; raise StatsError if the database fails."""
+
+    def summary(self, limit: int = 10) -> Summary:
+        """Summarise what is stored; raise StatsError if it cannot be read."""
+
+    def ready(self) -> bool:
+        """Return whether the database answers (True when statistics are off: nothing to wait for)."""
+
+    def close(self) -> None:
+        """Close the database."""
+
+
+VOTES_BY_VOTER = (
+    "INSERT INTO votes (voted_hour, passage_id, up, voter) VALUES ({p}, {p}, {p}, {p}) "
+    "ON CONFLICT (voter) DO UPDATE SET up = excluded.up, voted_hour = excluded.voted_hour"
+)
+"""One vote per person per passage: `voter` is a keyed hash of the person and the passage."""
+TOTALS = "SELECT COUNT(*), COALESCE(SUM(answered), 0) FROM questions"
+UNANSWERED = (
+    "SELECT reason, passage_id, COUNT(*) AS n FROM questions WHERE answered = 0 "
+    "GROUP BY reason, passage_id ORDER BY n DESC, MIN(id) LIMIT {p}"
+)
+VOTE_COUNTS = (
+    "SELECT passage_id, SUM(up), SUM(1 - up) FROM votes "
+    "GROUP BY passage_id ORDER BY COUNT(*) DESC, passage_id LIMIT {p}"
+)
+INSERT_QUESTION = (
+    "INSERT INTO questions (asked_hour, answered, reason, passage_id, language) "
+    "VALUES ({p}, {p}, {p}, {p}, {p})"
+)
+INSERT_VOTE = "INSERT INTO votes (voted_hour, passage_id, up) VALUES ({p}, {p}, {p})"
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS questions (
     id INTEGER PRIMARY KEY,
@@ -84,10 +138,12 @@ CREATE TABLE IF NOT EXISTS votes (
     id INTEGER PRIMARY KEY,
     voted_hour INTEGER NOT NULL,
     passage_id TEXT NOT NULL,
-    up INTEGER NOT NULL
+    up INTEGER NOT NULL,
+    voter TEXT
 );
 CREATE INDEX IF NOT EXISTS votes_hour ON votes (voted_hour);
 """
+_VOTER_INDEX = "CREATE UNIQUE INDEX IF NOT EXISTS votes_voter ON votes (voter)"
 
 
 class Stats:
@@ -108,12 +164,19 @@ class Stats:
             # Readable by this user only (SQLite gives its WAL the same mode).
             os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
             os.chmod(path, 0o600)
+        # Used from the event loop (writes) and from a worker thread (/stats, the hourly purge):
+        # one lock around every use.
+        self._lock = threading.RLock()
         self._db = sqlite3.connect(
-            path if path is not None else ":memory:", isolation_level=None, timeout=OPEN_TIMEOUT_S
+            path if path is not None else ":memory:",
+            isolation_level=None,
+            timeout=OPEN_TIMEOUT_S,
+            check_same_thread=False,
         )
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        self._upgrade()
         self._texts_on_disk = False
         """Texts of an earlier version deleted, but still in the file until a checkpoint succeeds."""
         self._forget_texts()
@@ -121,7 +184,7 @@ class Stats:
         self._paused_until = 0.0
         self.failures = 0
         """Statistics writes that failed since start (a full disk, a damaged or locked file)."""
-        self.purge()
+        self._purge()
         self._db.execute(f"PRAGMA busy_timeout = {round(BUSY_TIMEOUT_S * 1000)}")
 
     @classmethod
@@ -146,7 +209,8 @@ class Stats:
 
     def close(self) -> None:
         """Close the database."""
-        self._db.close()
+        with self._lock:
+            self._db.close()
 
     def _hour(self) -> int:
         return int(self._clock()) // _HOUR * _HOUR
@@ -161,6 +225,13 @@ class Stats:
             self._checkpoint()
             logger.info("statistics: question texts stored by an earlier version deleted")
 
+    def _upgrade(self) -> None:
+        """Bring a file of an earlier version up to this schema."""
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(votes)")}
+        if "voter" not in columns:
+            self._db.execute("ALTER TABLE votes ADD COLUMN voter TEXT")
+        self._db.execute(_VOTER_INDEX)
+
     def _checkpoint(self) -> None:
         """Copy the write-ahead log into the file and empty it, if no other reader holds it back."""
         # Until this succeeds, the old texts' pages are still in the file and the log: it is
@@ -170,29 +241,20 @@ class Stats:
 
     def record_answer(self, answer: Answer) -> None:
         """Store that a question was asked: answered or why not, the nearest passage, language, hour."""
-        if answer.reason in ("empty", "small_talk"):
-            # Greetings and thanks are not questions: nothing for staff to learn, nothing to keep.
-            return
-        # The answer's passage, or for a question not answered the nearest one: where staff might
-        # add or reword a text. None for a consular question: it was sent to the consular service.
-        nearest = answer.hits and answer.reason != "consular"
-        passage_id = answer.hits[0].passage.id if nearest else None
-        self._write(
-            "INSERT INTO questions (asked_hour, answered, reason, passage_id, language) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (self._hour(), int(answer.answered), answer.reason, passage_id, answer.language),
-        )
+        row = question_row(answer, self._hour())
+        if row is not None:
+            self._write(INSERT_QUESTION.format(p="?"), row)
 
-    def record_vote(self, passage_id: str, up: bool) -> int | None:
-        """Store a 👍 or 👎 on a passage; return its row, or None if it could not be stored."""
-        return self._write(
-            "INSERT INTO votes (voted_hour, passage_id, up) VALUES (?, ?, ?)",
-            (self._hour(), passage_id, int(up)),
-        )
+    def record_vote(self, passage_id: str, up: bool, voter: str | None = None) -> bool:
+        """Store a 👍 or 👎 on a passage; the same `voter` again replaces their vote; return if stored."""
+        if voter is None:
+            return self._write(INSERT_VOTE.format(p="?"), (self._hour(), passage_id, int(up))) is not None
+        values = (self._hour(), passage_id, int(up), voter)
+        return self._write(VOTES_BY_VOTER.format(p="?"), values) is not None
 
-    def change_vote(self, row: int, up: bool) -> None:
-        """Replace the 👍 or 👎 stored in a row (a second press on the same answer)."""
-        self._write("UPDATE votes SET up = ? WHERE id = ?", (int(up), row))
+    def ready(self) -> bool:
+        """Return True: a local file needs no server to answer."""
+        return True
 
     def _write(self, sql: str, values: tuple[object, ...]) -> int | None:
         """Run one write and return the row it made; a failure is logged and counted, never raised."""
@@ -202,10 +264,12 @@ class Stats:
             self.failures += 1
             return None
         try:
-            row = self._db.execute(sql, values).lastrowid
-            self._purge_now_and_then()
-            if self._texts_on_disk:
-                self._checkpoint()
+            with self._lock:
+                row = self._db.execute(sql, values).lastrowid
+                if self._clock() - self._last_purge >= _PURGE_EVERY:
+                    self._purge()
+                if self._texts_on_disk:
+                    self._checkpoint()
             return row
         except sqlite3.Error as exc:
             if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
@@ -216,12 +280,15 @@ class Stats:
                 logger.warning("statistics write failed (%s), %d so far", type(exc).__name__, self.failures)
             return None
 
-    def _purge_now_and_then(self) -> None:
-        if self._clock() - self._last_purge >= _PURGE_EVERY:
-            self.purge()
-
     def purge(self) -> int:
         """Delete every row older than the retention period; return how many were deleted."""
+        try:
+            with self._lock:
+                return self._purge()
+        except sqlite3.Error as exc:
+            raise StatsError(type(exc).__name__) from None
+
+    def _purge(self) -> int:
         now = self._clock()
         self._last_purge = now
         cutoff = int(now) - self.retention_days * _DAY
@@ -231,24 +298,50 @@ class Stats:
 
     def summary(self, limit: int = 10) -> Summary:
         """Summarise what is stored: counts, unanswered questions by reason and passage, votes."""
-        self.purge()
-        questions, answered = self._db.execute(
-            "SELECT COUNT(*), COALESCE(SUM(answered), 0) FROM questions"
-        ).fetchone()
-        unanswered = self._db.execute(
-            "SELECT reason, passage_id, COUNT(*) AS n FROM questions WHERE answered = 0 "
-            "GROUP BY reason, passage_id ORDER BY n DESC, MIN(id) LIMIT ?",
-            (limit,),
-        ).fetchall()
-        votes = self._db.execute(
-            "SELECT passage_id, SUM(up), SUM(1 - up) FROM votes "
-            "GROUP BY passage_id ORDER BY COUNT(*) DESC, passage_id LIMIT ?",
-            (limit,),
-        ).fetchall()
-        return Summary(
-            days=self.retention_days,
-            questions=int(questions),
-            answered=int(answered),
-            unanswered=tuple(Unanswered(str(r), p, int(n)) for r, p, n in unanswered),
-            votes=tuple(Votes(str(p), int(u), int(d)) for p, u, d in votes),
-        )
+        if not self.available:
+            raise StatsError("statistics are off")
+        try:
+            with self._lock:
+                self._purge()
+                return self._summary(limit)
+        except sqlite3.Error as exc:
+            raise StatsError(type(exc).__name__) from None
+
+    def _summary(self, limit: int) -> Summary:
+        totals = self._db.execute(TOTALS).fetchone()
+        unanswered = self._db.execute(UNANSWERED.format(p="?"), (limit,)).fetchall()
+        votes = self._db.execute(VOTE_COUNTS.format(p="?"), (limit,)).fetchall()
+        return summarise(self.retention_days, totals, unanswered, votes)
+
+
+def question_row(answer: Answer, hour: int) -> tuple[object, ...] | None:
+    """Return the row stored for a question, or None for what is not a question."""
+    if answer.reason in ("empty", "small_talk"):
+        # Greetings and thanks are not questions: nothing for staff to learn, nothing to keep.
+        return None
+    # The answer's passage, or for a question not answered the nearest one: where staff might
+    # add or reword a text. None for a consular question: it was sent to the consular service.
+    nearest = answer.hits and answer.reason != "consular"
+    passage_id = answer.hits[0].passage.id if nearest else None
+    return (hour, int(answer.answered), answer.reason, passage_id, answer.language)
+
+
+def open_stats(data_dir: Path, retention_days: int, database_url: str | None) -> StatsStore:
+    """Return the PostgreSQL store if DATABASE_URL is set, else SQLite in DATA_DIR (or statistics off)."""
+    if database_url is None:
+        return Stats.open_or_off(data_dir, retention_days)
+    from bot.stats_postgres import PostgresStats  # psycopg is loaded only when it is used
+
+    return PostgresStats(database_url, retention_days)
+
+
+def summarise(days: int, totals: Sequence[Any], unanswered: list[Any], votes: list[Any]) -> Summary:
+    """Return the Summary of the rows that TOTALS, UNANSWERED and VOTE_COUNTS selected."""
+    questions, answered = totals
+    return Summary(
+        days=days,
+        questions=int(questions),
+        answered=int(answered),
+        unanswered=tuple(Unanswered(str(r), p, int(n)) for r, p, n in unanswered),
+        votes=tuple(Votes(str(p), int(u), int(d)) for p, u, d in votes),
+    )

@@ -110,8 +110,33 @@ def test_schema_has_no_place_for_who_asked(tmp_path: Path) -> None:
         columns = {
             row[1] for table in ("questions", "votes") for row in db.execute(f"PRAGMA table_info({table})")
         }
+    # `voter`: a keyed hash of a person and a passage (one vote each), never an id.
     assert columns == {"id", "asked_hour", "answered", "reason", "passage_id", "language",
-                       "voted_hour", "up"}  # fmt: skip
+                       "voted_hour", "up", "voter"}  # fmt: skip
+    stats.close()
+
+
+def test_one_vote_per_person_per_passage_the_last_one_counts(tmp_path: Path) -> None:
+    stats = Stats(tmp_path / DB_NAME, clock=Clock())
+    assert stats.record_vote("p1", True, voter="a" * 32)
+    assert stats.record_vote("p1", True, voter="a" * 32)  # the same answer asked again, voted again
+    assert stats.record_vote("p1", False, voter="a" * 32)  # changed their mind
+    assert stats.record_vote("p1", True, voter="b" * 32)
+    assert stats.record_vote("p2", True, voter="c" * 32)
+    votes = {v.passage_id: (v.up, v.down) for v in stats.summary().votes}
+    assert votes == {"p1": (1, 1), "p2": (1, 0)}
+    stats.close()
+
+
+def test_a_file_of_the_earlier_schema_gets_the_voter_column(tmp_path: Path) -> None:
+    with sqlite3.connect(tmp_path / DB_NAME) as db:
+        db.execute("CREATE TABLE votes (id INTEGER PRIMARY KEY, voted_hour INTEGER NOT NULL, "
+                   "passage_id TEXT NOT NULL, up INTEGER NOT NULL)")  # fmt: skip
+        db.execute("INSERT INTO votes (voted_hour, passage_id, up) VALUES (1717000000, 'p1', 1)")
+    db.close()
+    stats = Stats(tmp_path / DB_NAME, clock=Clock(1_717_000_000.0))
+    assert stats.record_vote("p1", False, voter="a" * 32) and stats.record_vote("p1", True, voter="a" * 32)
+    assert [(v.up, v.down) for v in stats.summary().votes] == [(2, 0)]
     stats.close()
 
 
@@ -174,19 +199,19 @@ def test_a_write_while_another_process_holds_the_lock_is_dropped_not_waited_for(
     holder = sqlite3.connect(tmp_path / DB_NAME, isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")
     try:
-        assert stats.record_vote("p1", True) is None  # dropped, counted, not raised
+        assert stats.record_vote("p1", True) is False  # dropped, counted, not raised
         assert stats.failures == 1
         # Writes run between answers: they give up after milliseconds, not SQLite's default 5 s,
         # and for a few seconds after that they do not even try.
         (busy_ms,) = stats._db.execute("PRAGMA busy_timeout").fetchone()
         assert 0 < busy_ms <= 100
         clock.now += PAUSE_AFTER_LOCK_S / 2
-        assert stats.record_vote("p1", True) is None and stats.failures == 2
+        assert stats.record_vote("p1", True) is False and stats.failures == 2
     finally:
         holder.execute("ROLLBACK")
         holder.close()
     clock.now += PAUSE_AFTER_LOCK_S
-    assert stats.record_vote("p1", True) is not None  # the lock gone, writes go through again
+    assert stats.record_vote("p1", True) is True  # the lock gone, writes go through again
     stats.close()
 
 
@@ -201,7 +226,7 @@ def test_a_lock_held_while_the_bot_opens_the_database_is_waited_out(tmp_path: Pa
 
     threading.Timer(0.5, release).start()
     stats = Stats.open_or_off(tmp_path)  # at start a few seconds are waited, not 50 ms
-    assert stats.available and stats.record_vote("p1", True) is not None
+    assert stats.available and stats.record_vote("p1", True) is True
     stats.close()
 
 

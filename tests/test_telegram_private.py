@@ -165,6 +165,13 @@ async def test_one_person_one_vote_and_no_forged_votes(tg: RunningBot) -> None:
     assert [(v.up, v.down) for v in tg.stats.summary().votes] == [(0, 1)]
     # The buttons were taken off once; no edit of a markup that is already gone.
     assert len(fake.sent(OLENA["id"], "editMessageReplyMarkup")) == 1
+    # The same question asked again, and voted on again: still one vote on that passage, the last one.
+    for _ in range(3):
+        await ask(fake, OLENA, "What about ambulances?")
+    for again in fake.sent(OLENA["id"])[1:]:
+        await fake.answered(fake.press(OLENA, fake.message(again), again.data("👍")))
+    await tg.settle()
+    assert [(v.up, v.down) for v in tg.stats.summary().votes] == [(1, 0)]
     # 20 forged 👎 for a passage never shown here, and a real MAC copied into another chat.
     other = next(p for p in tg.dispatcher["answer_service"].corpus.passages if p.id not in down)
     petro = user(503333333, "Petro", "Bondar", "petro_b")
@@ -175,7 +182,7 @@ async def test_one_person_one_vote_and_no_forged_votes(tg: RunningBot) -> None:
     for data in forged:
         answer = await fake.answered(fake.press(petro, fake.message(petros), data))
         assert answer.params["text"] == "This button has expired. Please ask again."
-    assert [(v.up, v.down) for v in tg.stats.summary().votes] == [(0, 1)]
+    assert [(v.up, v.down) for v in tg.stats.summary().votes] == [(1, 0)]
 
 
 async def test_decline_is_kind_offers_topics_and_never_a_passage(

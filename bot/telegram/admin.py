@@ -7,16 +7,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 
 from aiogram import F, Router
 from aiogram.enums import ChatType
 from aiogram.filters import Command, Filter
 from aiogram.types import Message
 
+from bot.reloads import Reloads
 from bot.replies import Reply, Span
 from bot.service import AnswerService
-from bot.stats import Stats, Summary
+from bot.stats import StatsError, StatsStore, Summary
 from bot.telegram.common import send, text_reply
 from bot.texts import Lang, t
 from index.content.loader import ContentError
@@ -72,21 +72,24 @@ def _section(service: AnswerService, passage_id: str) -> str:
     return where if len(where) <= 60 else where[:59].rstrip() + "…"
 
 
-async def stats_command(message: Message, stats: Stats, answer_service: AnswerService, lang: Lang) -> None:
+async def stats_command(
+    message: Message, stats: StatsStore, answer_service: AnswerService, lang: Lang
+) -> None:
     """Show usage statistics to staff, or say that they are unavailable."""
     try:
-        if not stats.available:
-            raise sqlite3.OperationalError("statistics are off")
-        summary = stats.summary()
-    except sqlite3.Error as exc:
+        # In a thread: PostgreSQL may take a moment (the summary waits for queued rows).
+        summary = await asyncio.to_thread(stats.summary)
+    except StatsError as exc:
         logger.warning("statistics unavailable (%s)", type(exc).__name__)
         await send(message, text_reply(lang, "stats_unavailable"))
         return
     await send(message, stats_reply(summary, answer_service, lang))
 
 
-async def reload_command(message: Message, answer_service: AnswerService, lang: Lang) -> None:
-    """Re-read the content folder; on an error keep answering from the current texts."""
+async def reload_command(
+    message: Message, answer_service: AnswerService, reloads: Reloads, lang: Lang
+) -> None:
+    """Re-read the content folder, and have the other instances do so; on an error keep the current texts."""
     try:
         corpus = await asyncio.to_thread(answer_service.reload)
     except (ContentError, OSError) as exc:
@@ -99,6 +102,12 @@ async def reload_command(message: Message, answer_service: AnswerService, lang: 
         "passages": len(corpus.passages),
     }
     await send(message, text_reply(lang, "reload_ok", **counts))
+    if reloads.shared.configured:
+        told = await reloads.announce()
+        await send(
+            message,
+            text_reply(lang, "reload_not_told") if told is None else text_reply(lang, "reload_told", n=told),
+        )
 
 
 def build_router() -> Router:

@@ -19,7 +19,8 @@ from aiohttp import web
 
 from bot import health
 from bot.settings import Settings, SettingsError
-from bot.stats import Stats
+from bot.shared import SharedState
+from bot.stats import StatsStore, open_stats
 from bot.telegram.dispatcher import build_dispatcher
 from bot.telegram.logs import redact_secrets
 from bot.telegram.polling import Poller
@@ -29,6 +30,9 @@ from bot.wiring import build_service
 logger = logging.getLogger(__name__)
 
 HEALTH_PATH = "/healthz"
+"""Liveness: the process serves HTTP."""
+READY_PATH = "/readyz"
+"""Readiness: Redis and the statistics database answer (503 if one that is set does not)."""
 SHUTDOWN_TIMEOUT = 5.0
 """Seconds the webhook server waits for open requests when stopping."""
 
@@ -86,6 +90,10 @@ class CheckedRequestHandler(SimpleRequestHandler):
         return await super().handle(request)
 
 
+def _state(answers: bool, configured: bool) -> str:
+    return "not set" if not configured else "ok" if answers else "down"
+
+
 def build_webhook_app(bot: Bot, dispatcher: Dispatcher, settings: Settings, secret: str) -> web.Application:
     """Return the aiohttp app: the webhook (secret token checked) and a health endpoint."""
     app = web.Application()
@@ -93,7 +101,20 @@ def build_webhook_app(bot: Bot, dispatcher: Dispatcher, settings: Settings, secr
     async def health(_: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})
 
+    async def ready(_: web.Request) -> web.Response:
+        shared: SharedState = dispatcher["shared"]
+        stats: StatsStore = dispatcher["stats"]
+        redis = await shared.ping()
+        database = await asyncio.to_thread(stats.ready)
+        body = {
+            "status": "ready" if redis and database else "not ready",
+            "redis": _state(redis, shared.configured),
+            "database": _state(database, settings.database_url is not None),
+        }
+        return web.json_response(body, status=200 if redis and database else 503)
+
     app.router.add_get(HEALTH_PATH, health)
+    app.router.add_get(READY_PATH, ready)
     # Registered before the request handler, so that updates in progress finish
     # (dispatcher shutdown) before the handler closes the bot session.
     setup_application(app, dispatcher, bot=bot)
@@ -156,7 +177,7 @@ async def serve(bot: Bot, dispatcher: Dispatcher, settings: Settings, stop: asyn
         await bot.session.close()
 
 
-async def _main(settings: Settings, stats: Stats) -> int:
+async def _main(settings: Settings, stats: StatsStore) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -182,7 +203,8 @@ def run_telegram(settings: Settings) -> int:
     # Checked before anything starts, so that a bad token is one line, not a log.
     _token(settings)
     redact_secrets(settings)
-    stats = Stats.open_or_off(settings.data_dir, settings.retention_days)
+    database_url = settings.database_url.get_secret_value() if settings.database_url else None
+    stats = open_stats(settings.data_dir, settings.retention_days, database_url)
     try:
         return asyncio.run(_main(settings, stats))
     finally:

@@ -13,7 +13,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.replies import Replies
 from bot.service import AnswerService
-from bot.stats import Stats
+from bot.stats import StatsStore
 from bot.telegram.common import answer_reply, show
 from bot.telegram.render import (
     ExampleData,
@@ -106,7 +106,7 @@ async def example(
     callback_data: ExampleData,
     answer_service: AnswerService,
     replies: Replies,
-    stats: Stats,
+    stats: StatsStore,
     votes: Votes,
     lang: Lang,
 ) -> None:
@@ -131,11 +131,11 @@ async def vote(
     *,
     callback_data: VoteData,
     answer_service: AnswerService,
-    stats: Stats,
+    stats: StatsStore,
     votes: Votes,
     lang: Lang,
 ) -> None:
-    """Record 👍/👎 once per answer message (a second press replaces it); take the vote buttons off."""
+    """Record 👍/👎, one per person per passage (a second vote replaces it); take the vote buttons off."""
     message = query.message
     pid = callback_data.pid
     if (
@@ -146,13 +146,7 @@ async def vote(
         # Forged, copied from another chat, or for a passage that no longer exists.
         await expired(query, lang)
         return
-    previous = votes.previous(message.chat.id, message.message_id)
-    if previous is not None:
-        stats.change_vote(previous, callback_data.up)
-    else:
-        row = stats.record_vote(pid, callback_data.up)
-        if row is not None:
-            votes.remember(message.chat.id, message.message_id, row)
+    stats.record_vote(pid, callback_data.up, votes.voter(query.from_user.id, pid))
     await query.answer(t(lang, "thanks"))
     if isinstance(message, Message) and message.reply_markup is not None:
         rows = [

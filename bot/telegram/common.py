@@ -13,7 +13,7 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.replies import Replies, Reply, Span
 from bot.service import AnswerService
-from bot.stats import Stats
+from bot.stats import StatsStore
 from bot.telegram.render import Signer, html, keyboard
 from bot.telegram.votes import Votes
 from bot.texts import Lang, t
@@ -71,7 +71,7 @@ async def answer_reply(
     *,
     answer_service: AnswerService,
     replies: Replies,
-    stats: Stats,
+    stats: StatsStore,
     lang: Lang,
 ) -> Reply:
     """Ask the service, record the question for staff statistics, and return the reply."""

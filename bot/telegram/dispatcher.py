@@ -5,16 +5,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import sqlite3
 
 from aiogram import Bot, Dispatcher
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 
+from bot.reloads import Reloads
 from bot.replies import Replies
 from bot.service import AnswerService
 from bot.settings import Settings
-from bot.stats import Stats
+from bot.shared import SharedState
+from bot.stats import StatsError, StatsStore
 from bot.telegram import admin, callbacks, commands, errors, groups, inline, media, questions
 from bot.telegram.middlewares import (
     InFlight,
@@ -41,7 +42,7 @@ LANGUAGES: tuple[tuple[Lang, str | None], ...] = (("en", None), ("uk", "uk"), ("
 class Retention:
     """Delete statistics past the retention period every hour, even while nobody asks anything."""
 
-    def __init__(self, stats: Stats, every: float = 3600.0) -> None:
+    def __init__(self, stats: StatsStore, every: float = 3600.0) -> None:
         self.stats = stats
         self.every = every
         self._task: asyncio.Task[None] | None = None
@@ -61,39 +62,46 @@ class Retention:
         while True:
             await asyncio.sleep(self.every)
             try:
-                deleted = self.stats.purge()
-            except sqlite3.Error as exc:
+                deleted = await asyncio.to_thread(self.stats.purge)
+            except StatsError as exc:
                 logger.warning("statistics purge failed (%s)", type(exc).__name__)
                 continue
             if deleted:
                 logger.info("deleted %d statistics rows past the retention period", deleted)
 
 
-def build_dispatcher(settings: Settings, answer_service: AnswerService, stats: Stats) -> Dispatcher:
+def build_dispatcher(settings: Settings, answer_service: AnswerService, stats: StatsStore) -> Dispatcher:
     """Return the dispatcher used by both polling and webhook mode (and by the tests)."""
     in_flight = InFlight()
-    secret = settings.vote_secret.get_secret_value() if settings.vote_secret else None
+    configured = settings.vote_secret.get_secret_value() if settings.vote_secret else None
+    secret = vote_secret(configured, settings.data_dir)
+    redis_url = settings.redis_url.get_secret_value() if settings.redis_url else None
+    shared = SharedState(redis_url, secret)
+    reloads = Reloads(shared, answer_service)
     dispatcher = Dispatcher(
         # No conversation state is kept, so no per-user storage either.
         disable_fsm=True,
         answer_service=answer_service,
         replies=Replies(answer_service, settings.consular_url),
         stats=stats,
-        votes=Votes(vote_secret(secret, settings.data_dir)),
+        votes=Votes(secret),
+        shared=shared,
+        reloads=reloads,
         admin_ids=settings.admin_ids,
         in_flight=in_flight,
         shutdown_grace=settings.shutdown_grace,
     )
-    dispatcher.update.outer_middleware(OnceOnly())
+    dispatcher.update.outer_middleware(OnceOnly(shared))
     dispatcher.update.outer_middleware(in_flight)
     dispatcher.update.outer_middleware(LanguageMiddleware())
     # Each user's messages and button presses in turn, in order; the throttle counts only
     # those a handler takes (not group chatter), so it runs inside, after the routers' filters.
-    dispatcher.update.outer_middleware(OnePerUser(frozenset(SERIAL_KINDS)))
-    throttle = ThrottleMiddleware(RateLimiter(settings.rate_limit_messages, settings.rate_limit_seconds))
+    dispatcher.update.outer_middleware(OnePerUser(frozenset(SERIAL_KINDS), shared))
+    limiter = RateLimiter(settings.rate_limit_messages, settings.rate_limit_seconds)
+    throttle = ThrottleMiddleware(limiter, shared)
     for kind in SERIAL_KINDS:
         dispatcher.observers[kind].middleware(throttle)
-    dispatcher.inline_query.middleware(LatestInlineOnly())
+    dispatcher.inline_query.middleware(LatestInlineOnly(shared))
     dispatcher.include_routers(
         *(
             module.build_router()
@@ -103,8 +111,11 @@ def build_dispatcher(settings: Settings, answer_service: AnswerService, stats: S
     retention = Retention(stats)
     dispatcher.startup.register(set_commands)
     dispatcher.startup.register(retention.start)
+    dispatcher.startup.register(reloads.start)
     dispatcher.shutdown.register(finish_updates)
     dispatcher.shutdown.register(retention.stop)
+    dispatcher.shutdown.register(reloads.stop)
+    dispatcher.shutdown.register(shared.close)
     return dispatcher
 
 

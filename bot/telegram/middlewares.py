@@ -4,30 +4,43 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import math
 import secrets
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from aiogram import BaseMiddleware
 from aiogram.enums import ChatType
 from aiogram.types import CallbackQuery, Message, TelegramObject, Update, User
 
+from bot.shared import PREFIX, SharedState
 from bot.texts import lang_of, t
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 Verdict = Literal["allow", "notify", "drop"]
+UPDATE_TTL = 86_400
+"""Seconds an update id is remembered in Redis: Telegram gives up redelivering within a day."""
+TURN_HOLD = 60.0
+TURN_WAIT = 30.0
+INLINE_TTL = 60
 
 
 class OnceOnly(BaseMiddleware):
     """Handle each update once: Telegram delivers an update again when a webhook reply timed out.
 
-    The ids of the last `size` updates are kept in memory (ids only: no user data).
+    The ids of the last `size` updates are kept in memory, and with Redis in a key per
+    update that expires after a day, so that an update delivered to two instances is
+    handled by one (ids only: no user data).
     """
 
-    def __init__(self, size: int = 10_000) -> None:
+    def __init__(self, shared: SharedState, size: int = 10_000) -> None:
+        self.shared = shared
         self.size = size
         self._seen: dict[int, None] = {}
         self.repeated = 0
@@ -35,14 +48,34 @@ class OnceOnly(BaseMiddleware):
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         """Handle the update unless its id was seen."""
         update_id = event.update_id if isinstance(event, Update) else None
-        if update_id is not None:
-            if update_id in self._seen:
-                self.repeated += 1
-                return None
-            self._seen[update_id] = None
-            if len(self._seen) > self.size:
-                del self._seen[next(iter(self._seen))]
+        if update_id is not None and not await self._first(update_id):
+            self.repeated += 1
+            return None
         return await handler(event, data)
+
+    async def _first(self, update_id: int) -> bool:
+        if update_id in self._seen:
+            return False
+        self._seen[update_id] = None
+        if len(self._seen) > self.size:
+            del self._seen[next(iter(self._seen))]
+
+        async def claim(redis: Redis) -> bool:
+            return bool(await redis.set(f"{PREFIX}update:{update_id}", 1, nx=True, ex=UPDATE_TTL))
+
+        return await self.shared.run(claim, _true)
+
+
+async def _incr_expire(redis: Redis, key: str, seconds: int) -> list[Any]:
+    """Count one more under `key`, which expires `seconds` from now; return [count, True]."""
+    pipe = redis.pipeline(transaction=True)
+    pipe.incr(key)
+    pipe.expire(key, seconds)
+    return await pipe.execute()
+
+
+async def _true() -> bool:
+    return True
 
 
 class LanguageMiddleware(BaseMiddleware):
@@ -134,17 +167,38 @@ class RateLimiter:
 
 
 class ThrottleMiddleware(BaseMiddleware):
-    """Refuse messages and button presses from a user who sends too many, with one notice."""
+    """Refuse messages and button presses from a user who sends too many, with one notice.
 
-    def __init__(self, limiter: RateLimiter) -> None:
+    With Redis, attempts are counted per user across instances in fixed windows of the
+    limiter's period (a refused attempt counts too); without it, or while it does not
+    answer, by this process's sliding window.
+    """
+
+    def __init__(self, limiter: RateLimiter, shared: SharedState) -> None:
         self.limiter = limiter
+        self.shared = shared
+
+    async def check(self, user_id: int) -> Verdict:
+        """Record an attempt; say whether to serve it, refuse it with a notice, or drop it silently."""
+        limit, period = self.limiter.limit, self.limiter.period
+
+        async def shared(redis: Redis) -> Verdict:
+            window = int(time.time() // period)
+            key = f"{PREFIX}rate:{self.shared.user(user_id)}:{window}"
+            count, _ = await _incr_expire(redis, key, math.ceil(period) + 1)
+            return "allow" if count <= limit else "notify" if count == limit + 1 else "drop"
+
+        async def local() -> Verdict:
+            return self.limiter.check(user_id)
+
+        return await self.shared.run(shared, local)
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         """Handle the event."""
         user: User | None = data.get("event_from_user")
         if user is None:
             return await handler(event, data)
-        verdict = self.limiter.check(user.id)
+        verdict = await self.check(user.id)
         if verdict == "allow":
             return await handler(event, data)
         notice = t(data.get("lang", "en"), "slow_down")
@@ -166,23 +220,26 @@ class OnePerUser(BaseMiddleware):
     for their own answers one by one instead of taking every worker thread, so the others
     are served meanwhile. Users are known by a keyed hash of their id, in memory, forgotten
     when idle. Updates of other kinds (`kinds`: inline queries have their own) pass through.
+    With Redis, the turn is also a lock shared by the instances (held `TURN_HOLD` s at most,
+    waited for `TURN_WAIT` s at most): two messages of one user that reach two instances
+    are answered one after the other.
     """
 
-    def __init__(self, kinds: frozenset[str]) -> None:
+    def __init__(self, kinds: frozenset[str], shared: SharedState) -> None:
         self.kinds = kinds
-        self._key = secrets.token_bytes(16)
-        self._locks: dict[bytes, tuple[asyncio.Lock, list[int]]] = {}
+        self.shared = shared
+        self._locks: dict[str, tuple[asyncio.Lock, list[int]]] = {}
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         """Wait for this user's earlier updates, then handle this one."""
         user: User | None = data.get("event_from_user")
         if user is None or not isinstance(event, Update) or event.event_type not in self.kinds:
             return await handler(event, data)
-        key = hashlib.blake2b(str(user.id).encode(), key=self._key, digest_size=8).digest()
+        key = self.shared.user(user.id)
         lock, waiting = self._locks.setdefault(key, (asyncio.Lock(), [0]))
         waiting[0] += 1
         try:
-            async with lock:
+            async with lock, self.shared.lock(f"turn:{key}", hold=TURN_HOLD, wait=TURN_WAIT):
                 return await handler(event, data)
         finally:
             waiting[0] -= 1
@@ -197,13 +254,15 @@ class LatestInlineOnly(BaseMiddleware):
     after another; a query that a newer one from the same user has superseded while it
     waited is dropped unanswered (Telegram shows the newest results anyway), so a user
     sending thousands of queries costs the others one query's work at a time. Users are
-    known by a keyed hash of their id, in memory, forgotten when they are idle.
+    known by a keyed hash of their id, in memory, forgotten when they are idle; with Redis
+    the latest query's number is shared, so a query superseded on another instance is
+    dropped too.
     """
 
-    def __init__(self) -> None:
-        self._key = secrets.token_bytes(16)
-        self._latest: dict[bytes, int] = {}
-        self._locks: dict[bytes, asyncio.Lock] = {}
+    def __init__(self, shared: SharedState) -> None:
+        self.shared = shared
+        self._latest: dict[str, int] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
         self._counter = 0
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
@@ -211,12 +270,19 @@ class LatestInlineOnly(BaseMiddleware):
         user: User | None = data.get("event_from_user")
         if user is None:
             return await handler(event, data)
-        key = hashlib.blake2b(str(user.id).encode(), key=self._key, digest_size=8).digest()
+        key = self.shared.user(user.id)
         self._counter += 1
         mine = self._latest[key] = self._counter
+        name = f"{PREFIX}inline:{key}"
+
+        async def number(redis: Redis) -> int | None:
+            count, _ = await _incr_expire(redis, name, INLINE_TTL)
+            return int(count)
+
+        shared_mine = await self.shared.run(number, _none)
         lock = self._locks.setdefault(key, asyncio.Lock())
         async with lock:
-            if self._latest.get(key) != mine:
+            if self._latest.get(key) != mine or not await self._still_latest(name, shared_mine):
                 return None  # superseded by a newer query of this user
             try:
                 return await handler(event, data)
@@ -225,3 +291,18 @@ class LatestInlineOnly(BaseMiddleware):
                     # Nothing newer is waiting: forget the user.
                     del self._latest[key]
                     del self._locks[key]
+
+    async def _still_latest(self, name: str, mine: int | None) -> bool:
+        """Return whether no instance has had a newer query of this user (True if Redis did not count)."""
+        if mine is None:
+            return True
+
+        async def latest(redis: Redis) -> bool:
+            current = await redis.get(name)
+            return current is None or int(current) == mine
+
+        return await self.shared.run(latest, _true)
+
+
+async def _none() -> None:
+    return None

@@ -9,7 +9,7 @@ from aiogram.types import Message
 
 from bot.replies import Replies
 from bot.service import AnswerService
-from bot.stats import Stats
+from bot.stats import StatsStore
 from bot.telegram.common import answer_reply, on_message, send, text_reply
 from bot.telegram.votes import Votes
 from bot.texts import Lang
@@ -21,7 +21,7 @@ async def ask_command(
     command: CommandObject,
     answer_service: AnswerService,
     replies: Replies,
-    stats: Stats,
+    stats: StatsStore,
     votes: Votes,
     lang: Lang,
 ) -> None:
@@ -46,7 +46,7 @@ async def question(
     text: str,
     answer_service: AnswerService,
     replies: Replies,
-    stats: Stats,
+    stats: StatsStore,
     votes: Votes,
     lang: Lang,
 ) -> None:

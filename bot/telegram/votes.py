@@ -1,10 +1,11 @@
-"""One person, one vote: vote buttons signed for their chat, one vote per answer message.
+"""One person, one vote per passage: vote buttons signed for their chat, votes stored per voter.
 
 A vote button carries a short HMAC over the passage and the chat it was sent to (the
 message id is not known when the buttons are made). A press whose MAC does not match
-(forged, or copied from another chat) has expired. Which messages were voted on is
-remembered in memory only, as keyed hashes in a bounded store, so that a second press
-on the same message replaces the first vote; a restart forgets them.
+(forged, or copied from another chat) has expired. The statistics store each vote under
+a keyed hash of the person and the passage (`voter`), so that a second vote of the same
+person on the same passage, from any message, instance or restart, replaces the first;
+the hash names no one and differs from passage to passage.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import hmac
 import logging
 import os
 import secrets
-from collections import OrderedDict
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
@@ -25,12 +25,10 @@ MAC_CHARS = 10
 
 
 class Votes:
-    """Sign and check vote buttons; remember the vote of each answer message."""
+    """Sign and check vote buttons; name voters by keyed hashes."""
 
-    def __init__(self, secret: bytes, remember: int = 20_000) -> None:
+    def __init__(self, secret: bytes) -> None:
         self._secret = secret
-        self._remember = remember
-        self._voted: OrderedDict[bytes, int] = OrderedDict()
 
     def mac(self, chat_id: int, passage_id: str) -> str:
         """Return the MAC a vote button for this passage in this chat carries."""
@@ -41,21 +39,10 @@ class Votes:
         """Return whether a pressed button's MAC is the one made for this chat and passage."""
         return hmac.compare_digest(self.mac(chat_id, passage_id), mac)
 
-    def _key(self, chat_id: int, message_id: int) -> bytes:
-        # Keyed, so that the store holds nothing a chat id could be read back from.
-        return hmac.new(self._secret, f"message:{chat_id}:{message_id}".encode(), hashlib.sha256).digest()
-
-    def previous(self, chat_id: int, message_id: int) -> int | None:
-        """Return the stored vote row of an answer message already voted on, if remembered."""
-        return self._voted.get(self._key(chat_id, message_id))
-
-    def remember(self, chat_id: int, message_id: int, row: int) -> None:
-        """Remember the vote row of an answer message, forgetting the oldest past the bound."""
-        key = self._key(chat_id, message_id)
-        self._voted[key] = row
-        self._voted.move_to_end(key)
-        while len(self._voted) > self._remember:
-            self._voted.popitem(last=False)
+    def voter(self, user_id: int, passage_id: str) -> str:
+        """Return the key a person's vote on a passage is stored under: nothing can be read back from it."""
+        message = f"voter:{user_id}:{passage_id}".encode()
+        return hmac.new(self._secret, message, hashlib.sha256).hexdigest()[:32]
 
 
 def vote_secret(configured: str | None, data_dir: Path) -> bytes:
