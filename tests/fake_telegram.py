@@ -637,6 +637,21 @@ class FakeTelegram:
         ):
             return response.status
 
+    @property
+    def last_update(self) -> dict[str, Any]:
+        """Return the update the last send, press or inline made (to deliver it to a webhook)."""
+        return self._updates[-1]
+
+    async def post(self, url: str, update: dict[str, Any], secret: str | None = None) -> int:
+        """POST an update as it is (its id kept) to one instance's webhook; return the HTTP status."""
+        assert self.webhook is not None, "no webhook set"
+        token = self.webhook["secret_token"] if secret is None else secret
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": token}) as response,
+        ):
+            return response.status
+
     # Waiting and looking
 
     @property
