@@ -46,6 +46,8 @@ class Console:
         self._shown: Passage | None = None
         """The passage on screen, for /original and /translation."""
         self._buttons: list[Button] = []
+        self._rows: tuple[tuple[Button, ...], ...] = ()
+        """The buttons of the last reply, by row (a language switch keeps the others)."""
         """The buttons of the last reply: typing a number (or a label) presses one."""
 
     def run(self) -> int:
@@ -111,7 +113,7 @@ class Console:
             elif button.action == "page":
                 self._open(passage)
             else:
-                self._say(self.replies.in_language(passage, args[1], self.lang))
+                self._say(self.replies.in_language(passage, args[1], self.lang, others=self._rows))
         elif button.action == "topic":
             section = next((s for s in self.service.sections if s.id == args[0]), None)
             if section is not None:
@@ -158,7 +160,7 @@ class Console:
         else:
             preferred = self.replies.version(passage, self.lang)
             language = (preferred if preferred is not passage else translations[0]).document.language
-        self._say(self.replies.in_language(passage, language, self.lang))
+        self._say(self.replies.in_language(passage, language, self.lang, others=self._rows))
 
     def _topics(self, choice: str) -> None:
         sections = self.service.sections
@@ -183,6 +185,7 @@ class Console:
         self._say(self.replies.passage(passage, self.lang))
 
     def _say(self, reply: Reply) -> None:
+        self._rows = reply.buttons
         self._buttons = [button for row in reply.buttons for button in row]
         self._write(render_plain(reply, numbered=True))
 

@@ -6,9 +6,9 @@ console as plain text, so both say exactly the same thing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypeVar
 
 from bot.service import MAX_QUESTION_CHARS, Answer, AnswerService
 from bot.texts import Lang, t
@@ -226,8 +226,14 @@ class Replies:
         buttons += self._switch(shown, passage, lang)
         return Reply(tuple(spans), tuple(buttons))
 
-    def in_language(self, passage: Passage, language: str, lang: Lang) -> Reply:
-        """Show one passage in another language (the published original, or back to the translation)."""
+    def in_language(
+        self, passage: Passage, language: str, lang: Lang, others: Sequence[tuple[Button, ...]] | None = None
+    ) -> Reply:
+        """Show one passage in another language (the published original, or back to the translation).
+
+        `others`: the buttons of the message being switched, kept as they are (another answer,
+        paging, votes or their absence after a vote) but for the language button.
+        """
         shown = self.version(passage, language)
         spans: list[Span] = [
             Span(f"{t(lang, 'section')}: ", "bold"),
@@ -235,8 +241,12 @@ class Replies:
             Span("\n\n" + shown.text + "\n\n"),
             *self._source(shown, passage, lang),
         ]
+        switch = self._switch(shown, passage, lang, back=True)
+        if others is not None:
+            rows = with_switch(others, switch, lambda button: button.action == "version")
+            return Reply(tuple(spans), tuple(tuple(row) for row in rows))
         votes = (Button("👍", "vote", (passage.id, "1")), Button("👎", "vote", (passage.id, "0")))
-        return Reply(tuple(spans), (votes, *self._switch(shown, passage, lang, back=True)))
+        return Reply(tuple(spans), (votes, *switch))
 
     def answer(self, answer: Answer, lang: Lang, rank: int = 0) -> Reply:
         """Show hit number `rank` of an answered question, or the decline.
@@ -372,3 +382,24 @@ class Replies:
     def section_first(self, section: Section, lang: Lang) -> Reply:
         """Open a section at its first passage."""
         return self.passage(section.passages[0], lang)
+
+
+B = TypeVar("B")
+
+
+def with_switch(
+    rows: Sequence[Sequence[B]], switch: Sequence[Sequence[B]], is_switch: Callable[[B], bool]
+) -> list[list[B]]:
+    """Return `rows` with the row holding a language button replaced by `switch` (added if none did)."""
+    kept: list[list[B]] = []
+    placed = False
+    for row in rows:
+        if any(is_switch(button) for button in row):
+            if not placed:
+                kept += [list(r) for r in switch]
+                placed = True
+        else:
+            kept.append(list(row))
+    if not placed:
+        kept += [list(r) for r in switch]
+    return kept

@@ -134,6 +134,15 @@ def test_console_original_shows_the_published_text() -> None:
     assert "[3 Українською]" in out
 
 
+def test_console_language_switch_keeps_the_other_buttons() -> None:
+    script = "Яка медична співпраця між Україною та Казахстаном?\n/original\n/translation\n"
+    out = run("console", stdin=script).stdout
+    blocks = [b for b in out.split("\n\n") if "Українською]" in b or "Оригінал (англійською)]" in b]
+    assert len(blocks) == 3, out
+    for block in blocks:  # the answer, the original, the translation again: "another answer" stays
+        assert "Інша відповідь]" in block and "👍]" in block, block
+
+
 def test_console_buttons_are_pressed_by_number_or_label() -> None:
     script = "/topics\n3\nNext »\n1\nHow many generators did Kusto Group deliver?\n1\n"
     out = run("console", stdin=script, env=interview()).stdout

@@ -91,3 +91,33 @@ async def test_paging_on_an_inaccessible_old_message_sends_a_new_one(tg: Running
     fake.press(OLENA, old, opened.data("Next »"))
     assert "Passage 2 of 5" in (await fake.replies(OLENA["id"], 3))[2].plain
     assert not fake.sent(method="editMessageText")
+
+
+async def test_a_language_switch_keeps_the_messages_other_buttons_and_no_votes_come_back(tg: RunningBot) -> None:
+    fake = tg.fake
+    taras = user(502345679, "Тарас", "Гриценко", "taras_h2", lang="uk")
+    fake.send(taras, "Яка медична співпраця між Україною та Казахстаном?")
+    (answer,) = await fake.replies(taras["id"])
+    labels = [label for label, _ in answer.buttons]
+    assert labels == ["Інша відповідь", "👍", "👎", "Оригінал (англійською)"], labels
+    # A vote takes the vote buttons off; the language button then must not bring them back.
+    await fake.answered(fake.press(taras, fake.message(answer), answer.data("👍")))
+    await fake.replies(taras["id"], 1, "editMessageReplyMarkup")
+    fake.press(taras, fake.message(answer), answer.data("Оригінал (англійською)"))
+    (original,) = await fake.replies(taras["id"], 1, "editMessageText")
+    assert [label for label, _ in original.buttons] == ["Інша відповідь", "Українською"]
+    fake.press(taras, fake.message(original), original.data("Українською"))
+    back = (await fake.replies(taras["id"], 2, "editMessageText"))[1]
+    assert [label for label, _ in back.buttons] == ["Інша відповідь", "Оригінал (англійською)"]
+    # While browsing a section, the paging buttons stay.
+    fake.send(taras, "/topics")
+    topics = (await fake.replies(taras["id"], 2))[-1]
+    fake.press(taras, fake.message(topics), topics.buttons[0][1])
+    opened = (await fake.replies(taras["id"], 3))[-1]
+    fake.press(taras, fake.message(opened), opened.data("Далі »"))
+    page = (await fake.replies(taras["id"], 3, "editMessageText"))[-1]
+    paging = [label for label, _ in page.buttons if label != "Оригінал (англійською)"]
+    fake.press(taras, fake.message(page), page.data("Оригінал (англійською)"))
+    switched = (await fake.replies(taras["id"], 4, "editMessageText"))[-1]
+    assert [label for label, _ in switched.buttons] == [*paging, "Українською"]
+    assert paging == ["« Назад", "Далі »"]

@@ -67,14 +67,20 @@ async def version(
     votes: Votes,
     lang: Lang,
 ) -> None:
-    """Show the published original of a translated passage, or its translation, in place."""
+    """Show the published original of a translated passage, or its translation, in place.
+
+    The message keeps its other buttons as they were (another answer, paging; no vote
+    buttons back after a vote): only the language button changes.
+    """
     passage = answer_service.passage(callback_data.pid)
     if passage is None:
         await expired(query, lang)
         return
     await query.answer()
     reply = replies.in_language(passage, callback_data.lang, callback_data.ui)
-    await show(query, reply, edit=True, votes=votes)
+    message = query.message
+    old = message.reply_markup if isinstance(message, Message) else None
+    await show(query, reply, edit=True, votes=votes, keep=old)
 
 
 async def topic(

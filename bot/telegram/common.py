@@ -9,12 +9,12 @@ from typing import Any
 from aiogram import Router
 from aiogram.enums import ChatType
 from aiogram.exceptions import TelegramBadRequest
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
-from bot.replies import Replies, Reply, Span
+from bot.replies import Replies, Reply, Span, with_switch
 from bot.service import AnswerService
 from bot.stats import StatsStore
-from bot.telegram.render import Signer, html, keyboard
+from bot.telegram.render import Signer, VersionData, html, keyboard
 from bot.telegram.votes import Votes
 from bot.texts import Lang, t
 
@@ -48,11 +48,25 @@ async def send(message: Message, reply: Reply, votes: Votes | None = None) -> No
         await message.reply(text, reply_markup=markup)
 
 
-async def show(query: CallbackQuery, reply: Reply, edit: bool, votes: Votes | None = None) -> None:
-    """Show a reply to a button press: in place of the pressed message, or as a new message."""
+async def show(
+    query: CallbackQuery,
+    reply: Reply,
+    edit: bool,
+    votes: Votes | None = None,
+    keep: InlineKeyboardMarkup | None = None,
+) -> None:
+    """Show a reply to a button press: in place of the pressed message, or as a new message.
+
+    With `keep` (the pressed message's keyboard), its buttons stay but for the language one,
+    which the reply's replaces.
+    """
     message = query.message
     text = html(reply)
     markup = keyboard(reply, signer(votes, message.chat.id) if message is not None else None)
+    if keep is not None:
+        switch = [row for row in (markup.inline_keyboard if markup else []) if any(map(_is_switch, row))]
+        rows = with_switch(keep.inline_keyboard, switch, _is_switch)
+        markup = InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
     if edit and isinstance(message, Message):
         try:
             await message.edit_text(text, reply_markup=markup)
@@ -64,6 +78,11 @@ async def show(query: CallbackQuery, reply: Reply, edit: bool, votes: Votes | No
             # Otherwise the message can no longer be edited (too old, deleted): send a new one.
     if message is not None and query.bot is not None:
         await query.bot.send_message(message.chat.id, text, reply_markup=markup)
+
+
+def _is_switch(button: InlineKeyboardButton) -> bool:
+    data = button.callback_data or ""
+    return data.startswith(VersionData.__prefix__ + VersionData.__separator__)
 
 
 async def answer_reply(
