@@ -93,7 +93,7 @@ async def test_paging_on_an_inaccessible_old_message_sends_a_new_one(tg: Running
     assert not fake.sent(method="editMessageText")
 
 
-async def test_a_language_switch_keeps_the_messages_other_buttons_and_no_votes_come_back(tg: RunningBot) -> None:
+async def test_a_language_switch_keeps_the_other_buttons_and_no_votes_come_back(tg: RunningBot) -> None:
     fake = tg.fake
     taras = user(502345679, "Тарас", "Гриценко", "taras_h2", lang="uk")
     fake.send(taras, "Яка медична співпраця між Україною та Казахстаном?")
