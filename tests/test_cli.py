@@ -191,6 +191,9 @@ def test_console_quit_exits_zero() -> None:
         (("ask", "x"), {"DATA_DIR": " "}, "bad setting DATA_DIR: Value error, is empty"),
         (("content",), {"CONTENT_DIR": "~no_such_user_here/c"}, "CONTENT_DIR: Value error, cannot expand"),
         (("ask", "x"), {"INDEX_CACHE_DIR": "~no_such_user_here/c"}, "INDEX_CACHE_DIR: Value error, cannot"),
+        (("ask", "x"), {"REDIS_URL": "localhost:6379"}, "REDIS_URL: Value error, must be a Redis URL"),
+        (("ask", "x"), {"REDIS_URL": "redis://h:6379/0"}, "VOTE_SECRET must be set when REDIS_URL is"),
+        (("ask", "x"), {"DATABASE_URL": "mysql://u:secretpw@h/db"}, "DATABASE_URL: Value error, must be"),
     ],
 )
 def test_bad_arguments_give_one_line_and_nonzero_exit(

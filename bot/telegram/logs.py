@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
 from bot.settings import Settings
 
@@ -67,9 +68,15 @@ class ScrubLibraryRecords(logging.Filter):
 
 def redact_secrets(settings: Settings) -> RedactSecrets:
     """Install the redacting filter on every handler of the root logger; return it."""
-    secrets = [
-        s.get_secret_value() for s in (settings.bot_token, settings.webhook_secret, settings.vote_secret) if s
-    ]
+    named = (settings.bot_token, settings.webhook_secret, settings.vote_secret)
+    secrets = [s.get_secret_value() for s in named if s]
+    # The server URLs hold passwords: the whole URL, and the password alone, are scrubbed.
+    for url in (settings.redis_url, settings.database_url):
+        if url:
+            secrets.append(url.get_secret_value())
+            password = urlsplit(url.get_secret_value()).password
+            if password and len(password) >= 6:  # a shorter one would blank ordinary words
+                secrets.append(password)
     redactor = RedactSecrets(secrets)
     root = logging.getLogger()
     if not root.handlers:
