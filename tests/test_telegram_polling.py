@@ -11,7 +11,7 @@ import pytest
 from aiogram import Bot, Dispatcher, F, Router
 from aiogram.types import Message
 
-from bot.telegram.polling import STATE_FILE, Poller
+from bot.telegram.polling import JOURNAL_FILE, STATE_FILE, Poller
 from bot.telegram.session import build_session
 from tests.conftest import StartBot
 from tests.fake_telegram import FakeTelegram, user
@@ -194,15 +194,53 @@ async def test_a_full_batch_of_unfinished_updates_does_not_keep_the_next_ones_ou
     await bot.session.close()
 
 
-async def test_updates_fetched_past_while_unfinished_are_counted_if_the_bot_stops_first(
+async def test_updates_confirmed_while_unfinished_are_kept_and_answered_once_by_the_next_start(
     fake: FakeTelegram, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     bot, poller, handled, _ = a_batch_behind_slow_ones(fake, tmp_path, grace=0.2)  # never let go
     await poll_until(poller, lambda: "free" in handled)
-    # Confirmed when the batch was fetched past: Telegram will not give them again, and the log says so.
-    assert "5 updates confirmed while in progress did not finish" in caplog.text
+    # Confirmed when the batch was fetched past: Telegram will not give them again, so they are kept.
+    assert "5 confirmed updates not answered yet are kept for the next start" in caplog.text
     assert fake.confirmed() and json.loads((tmp_path / STATE_FILE).read_text())["done"] == []
+    assert (tmp_path / JOURNAL_FILE).stat().st_mode & 0o777 == 0o600
+    second = Poller(bot, recording_dispatcher(handled, None), grace=0.2, state_dir=tmp_path, timeout=1)
+    await poll_until(second, lambda: len(handled) == 6)
+    await asyncio.sleep(0.3)
+    assert handled == ["free"] + ["block"] * 5 and not (tmp_path / JOURNAL_FILE).exists()
+    third = Poller(bot, recording_dispatcher(handled, None), grace=0.2, state_dir=tmp_path, timeout=1)
+    await poll_until(third, fake.confirmed)
+    assert len(handled) == 6  # answered once
     await bot.session.close()
+
+
+async def test_sigterm_in_a_burst_of_users_loses_none_answers_none_twice_and_stops_in_time(
+    fake: FakeTelegram, tmp_path: Path
+) -> None:
+    # Before: with over 100 updates in progress, polling confirmed them before they were answered
+    # and a SIGTERM lost them for good (804 of 1,000), and stopping took past docker stop's 10 s.
+    count, grace = 300, 3.0
+    fake.latency["sendmessage"] = 0.3
+    process, _ = await start(fake, tmp_path, SHUTDOWN_GRACE=str(grace))
+    people = [user(509880000 + i, f"Burst{i}", f"Userova{i}") for i in range(count)]
+    for person in people:
+        fake.send(person, "What about ambulances?")
+    await fake.wait_for(lambda: len(fake.sent()) >= 20, timeout=60)
+    loop = asyncio.get_running_loop()
+    signalled = loop.time()
+    process.send_signal(signal.SIGTERM)
+    assert await asyncio.wait_for(process.wait(), 30) == 0
+    stopped_after = loop.time() - signalled
+    assert len(fake.sent()) < count  # it did stop mid-burst
+    assert stopped_after < grace + 2.0, stopped_after  # the process exits, not just the polling
+
+    fake.latency.clear()
+    process, _ = await start(fake, tmp_path)
+    await fake.wait_for(lambda: len(fake.sent()) >= count and fake.confirmed(), timeout=120)
+    await asyncio.sleep(0.5)  # room for a repeated answer to show up
+    process.send_signal(signal.SIGTERM)
+    assert await asyncio.wait_for(process.wait(), 20) == 0
+    assert sorted(len(fake.sent(p["id"])) for p in people) == [1] * count
+    assert not (tmp_path / "data" / JOURNAL_FILE).exists()
 
 
 async def test_a_stop_whose_last_confirmation_fails_answers_nothing_twice(

@@ -13,8 +13,12 @@ one update it could not parse failed the whole batch again and again. Here:
   no user data) so that they are not handled twice;
 - getUpdates gives at most `limit` updates from the offset: when a whole batch is in hand
   and unfinished (one user's flood waiting its turn behind a slow reply), the offset moves
-  past them so that the others' messages are fetched; those few are then confirmed while
-  still in progress, and lost if the bot stops before they finish (counted in the log);
+  past them so that the others' messages are fetched; those are then confirmed while still
+  in progress. If the bot stops before they finish, Telegram will not give them again: they
+  are written to a journal in DATA_DIR (readable by this user only; the one place an update
+  is stored) and answered, once, by the next start, which deletes the journal as it reads it;
+- everything on the way out (handlers, replies on their way, the last confirmation) fits in
+  `grace` seconds, so that `docker stop` (10 s) does not kill the process first;
 - a request already on its way to Telegram when the grace period ends is let finish
   (`ReplyTracker`), and an update that got its reply out counts as handled: cut there,
   the next start would have answered it twice.
@@ -44,6 +48,9 @@ from pydantic import ValidationError
 logger = logging.getLogger(__name__)
 
 STATE_FILE = "polling-state.json"
+JOURNAL_FILE = "polling-journal.json"
+CONFIRM_TIME = 1.0
+"""Seconds of the grace period kept for the last confirmation to Telegram."""
 IDLE_WAIT = 1.0
 """Seconds to wait for a handler to finish when a fetch brought nothing new."""
 
@@ -114,11 +121,16 @@ class Poller:
         self.dispatcher = dispatcher
         self.grace = grace
         self.state = state_dir / STATE_FILE if state_dir is not None else None
+        self.journal = state_dir / JOURNAL_FILE if state_dir is not None else None
         self.timeout = timeout
         self.limit = limit
         self._next = 0
         """All updates below this id have been fetched (0: none yet)."""
         self._running: dict[int, asyncio.Task[None]] = {}
+        self._raw: dict[int, dict[str, Any]] = {}
+        """The updates in progress as Telegram sent them: the journal's lines if the bot stops."""
+        self._replaying: dict[int, asyncio.Task[None]] = {}
+        """Updates from the last run's journal: confirmed already, answered now."""
         self._progress: dict[int, Progress] = {}
         self._done: set[int] = set()
         """Handled ids at or above the confirmation point."""
@@ -138,6 +150,7 @@ class Poller:
     async def run(self, stop: asyncio.Event) -> None:
         """Poll until `stop` is set, then finish or leave unconfirmed what is in progress."""
         self._load_state()
+        self._replay_journal()
         allowed = self.dispatcher.resolve_used_update_types()
         failures, conflict = 0, False
         while not stop.is_set():
@@ -206,6 +219,7 @@ class Poller:
                 self._done.add(update_id)
                 logger.warning("skipped an update that could not be read (%s)", type(exc).__name__)
                 continue
+            self._raw[update_id] = item
             self._running[update_id] = asyncio.create_task(self._handle(update))
         return new
 
@@ -225,44 +239,105 @@ class Poller:
             if handled:
                 self._done.add(update.update_id)
                 self._progress.pop(update.update_id, None)
+                self._raw.pop(update.update_id, None)
             self._running.pop(update.update_id, None)
+            self._replaying.pop(update.update_id, None)
             self._finished.set()
 
     async def _finish(self) -> None:
-        """Give updates in progress `grace` seconds, then confirm what is done and keep the rest."""
-        if self._running:
-            running = len(self._running)
-            logger.info("stopping: %d updates in progress get %.1f s to finish", running, self.grace)
-            _, pending = await asyncio.wait(set(self._running.values()), timeout=self.grace)
-            unfinished = [i for i, task in self._running.items() if task in pending]
+        """Give updates in progress the grace period, then confirm what is done and keep the rest."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.grace
+        tasks = {**self._running, **self._replaying}
+        if tasks:
+            logger.info("stopping: %d updates in progress get %.1f s to finish", len(tasks), self.grace)
+            # The handlers' share of the grace period; then replies on their way; then the confirmation.
+            confirm = min(CONFIRM_TIME, self.grace / 4)
+            room = (self.grace - confirm) * 0.7
+            _, pending = await asyncio.wait(set(tasks.values()), timeout=room)
+            unfinished = [i for i, task in tasks.items() if task in pending]
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
             # Requests already on their way finish; an update whose reply went out is handled.
             sending = {f for i in unfinished for f in self._progress[i].sending}
             if sending:
-                await asyncio.wait(sending, timeout=10)
-            unfinished = [i for i in unfinished if not self._progress[i].replied]
-            self._done |= {i for i, p in self._progress.items() if p.replied}
-            lost = [i for i in unfinished if i < self._floor]
-            unfinished = [i for i in unfinished if i >= self._floor]
-            if lost:
-                logger.warning("stopping: %d updates confirmed while in progress did not finish", len(lost))
+                await asyncio.wait(sending, timeout=max(0.05, deadline - confirm - loop.time()))
+            # A reply still on its way at the deadline has reached Telegram as far as anyone can
+            # tell: counted as sent, since answering it again would send it twice.
+            unfinished = [
+                i for i in unfinished if not self._progress[i].replied and not self._progress[i].sending
+            ]
+            self._done |= {i for i, p in self._progress.items() if p.replied or p.sending}
+            # Confirmed to Telegram already (past the floor, or replayed from the journal): kept here.
+            kept = [i for i in unfinished if i < self._floor or i in self._replaying]
+            unfinished = [i for i in unfinished if i not in kept]
+            self._write_journal([self._raw[i] for i in kept])
             if unfinished:
                 # Left unconfirmed: Telegram gives them again to the next start.
                 logger.warning("stopping: %d updates left for the next start", len(unfinished))
             offset = min(unfinished, default=self._next)
         else:
             offset = self._next
-        if offset:
+        if offset and offset > self._told:
             try:
-                await self.bot(FetchUpdates(offset=offset, limit=1, timeout=0), request_timeout=5)
+                timeout = max(0.1, deadline - loop.time())
+                await asyncio.wait_for(
+                    self.bot(
+                        FetchUpdates(offset=offset, limit=1, timeout=0), request_timeout=int(timeout) + 1
+                    ),
+                    timeout,
+                )
                 self._told = max(self._told, offset)
             except (TelegramAPIError, ClientDecodeError, TimeoutError) as exc:
                 # Telegram gives the next start everything from the last offset it did confirm:
                 # the state file lists what was handled since, so that none is answered twice.
                 logger.warning("stopping: the last updates could not be confirmed (%s)", type(exc).__name__)
         self._save_state(self._told)
+
+    def _replay_journal(self) -> None:
+        """Start the updates the last run confirmed but did not answer; delete the journal."""
+        if self.journal is None or not self.journal.exists():
+            return
+        try:
+            items = json.loads(self.journal.read_text(encoding="utf-8"))
+            self.journal.unlink()
+        except (OSError, ValueError) as exc:
+            logger.warning("ignoring %s: %s", self.journal, type(exc).__name__)
+            return
+        replayed = 0
+        for item in items if isinstance(items, list) else []:
+            update_id = item.get("update_id") if isinstance(item, dict) else None
+            if not isinstance(update_id, int) or update_id in self._replaying:
+                continue
+            try:
+                update = Update.model_validate(item, context={"bot": self.bot})
+            except ValidationError:
+                continue
+            self._raw[update_id] = item
+            self._replaying[update_id] = asyncio.create_task(self._handle(update))
+            replayed += 1
+        logger.info("answering %d updates the last run had confirmed but not answered", replayed)
+
+    def _write_journal(self, items: list[dict[str, Any]]) -> None:
+        """Keep updates Telegram will not give again for the next start (mode 600), or say they are lost."""
+        if not items:
+            return
+        if self.journal is not None:
+            try:
+                self.journal.parent.mkdir(parents=True, exist_ok=True)
+                tmp = self.journal.with_suffix(".tmp")
+                fd = os.open(tmp, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+                with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                    json.dump(items, handle)
+                os.replace(tmp, self.journal)
+                logger.warning(
+                    "stopping: %d confirmed updates not answered yet are kept for the next start", len(items)
+                )
+                return
+            except OSError as exc:
+                logger.warning("cannot write %s (%s)", self.journal, type(exc).__name__)
+        logger.warning("stopping: %d updates confirmed while in progress did not finish", len(items))
 
     def _load_state(self) -> None:
         if self.state is None or not self.state.exists():
