@@ -225,10 +225,10 @@ def test_telegram_without_token_is_one_clear_line() -> None:
 
 def test_content_embed_into_an_unwritable_place_is_one_line(tmp_path: Path) -> None:
     folder = tmp_path / "content"
-    shutil.copytree(ROOT / "content", folder)
-    (folder / "embeddings.npz").unlink()
+    shutil.copytree(ROOT / "tests" / "data" / "faq", folder)  # small: the failure is the point
+    (folder / "embeddings.npz").unlink(missing_ok=True)
     (folder / "embeddings.npz").mkdir()  # a folder where the file should go
-    result = run("content", "--embed", env={"CONTENT_DIR": str(folder)})
+    result = run("content", "--embed", env={"CONTENT_DIR": str(folder), "INDEX_CACHE_DIR": ""})
     assert result.returncode != 0
     assert "cannot write the vectors" in result.stderr
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1

@@ -218,7 +218,7 @@ async def test_sigterm_in_a_burst_of_users_loses_none_answers_none_twice_and_sto
 ) -> None:
     # Before: with over 100 updates in progress, polling confirmed them before they were answered
     # and a SIGTERM lost them for good (804 of 1,000), and stopping took past docker stop's 10 s.
-    count, grace = 300, 3.0
+    count, grace = 150, 3.0  # over the 100 updates one getUpdates gives
     fake.latency["sendmessage"] = 0.3
     process, _ = await start(fake, tmp_path, SHUTDOWN_GRACE=str(grace))
     people = [user(509880000 + i, f"Burst{i}", f"Userova{i}") for i in range(count)]
