@@ -108,7 +108,7 @@ def test_compact_speller_answers_as_an_exhaustive_search(corpus_texts: list[str]
     known = [w for w in counts if len(w) >= 4 and not w.isdigit()]
     rng = np.random.default_rng(3)
     typed = []
-    for word in rng.choice(known, 40).tolist():
+    for word in rng.choice(known, 20).tolist():
         at = int(rng.integers(len(word)))
         typed += [word[:at] + word[at + 1 :], word[:at] + "x" + word[at:], word[:at] + "q" + word[at + 1 :]]
     typed += ["kazakstan", "humanitarain", "zzzzzzzz", "ab", "12345x"]

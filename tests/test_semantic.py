@@ -27,6 +27,7 @@ class CountingEmbedder:
         self.inner = inner
         self.root = root or self
         self.passages = 0
+        self.queries = 0
         self.replicas = 0
         self.lock = threading.Lock()
 
@@ -39,6 +40,8 @@ class CountingEmbedder:
         return self.inner.signature
 
     def embed_queries(self, texts: Sequence[str]) -> Vectors:
+        with self.root.lock:
+            self.root.queries += len(texts)
         return self.inner.embed_queries(texts)
 
     def embed_passages(self, texts: Sequence[str]) -> Vectors:
@@ -98,6 +101,25 @@ def test_shipped_vectors_match_the_bundled_interview(embedder: Embedder, tmp_pat
     sample = [dense.units[0], dense.units[-1]]
     fresh = embedder.embed_passages(sample)
     assert np.allclose(fresh, np.stack([stored[text_key(u)] for u in sample]), atol=1e-5)
+
+
+def test_a_repeated_question_is_encoded_once_and_its_vector_cannot_be_changed(
+    embedder: Embedder, tmp_path: Path
+) -> None:
+    for path in [*CONTENT.glob("pavlenko-2024-05-18*.md"), CONTENT / BUNDLED_NAME]:
+        shutil.copy(path, tmp_path / path.name)
+    counting = CountingEmbedder(embedder)
+    dense = DenseIndex(load_corpus(tmp_path), counting, tmp_path, cache_dir=None)
+    first = dense.embed_question(["What about ambulances?"])
+    again = dense.embed_question(["What about ambulances?"])
+    assert counting.queries == 1 and again is first
+    assert np.allclose(first, embedder.embed_queries(["What about ambulances?"])[0], atol=1e-5)
+    with pytest.raises(ValueError, match="read-only"):
+        first[0] = 1.0
+    for n in range(300):  # bounded: the oldest are forgotten
+        dense.embed_question([f"question {n}"])
+    dense.embed_question(["What about ambulances?"])
+    assert counting.queries == 302
 
 
 def test_shipped_intent_vectors_match_the_examples(embedder: Embedder) -> None:

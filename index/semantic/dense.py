@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +18,8 @@ from index.semantic.model import Embedder
 from index.semantic.vectors import BUNDLED_NAME, CACHE_NAME, Progress, embed_texts, save_vectors, text_key
 
 # A sentence ends at . ! ? and a space before a capital, a quote or a dash ("No. 47" stays whole).
+QUESTION_CACHE = 256
+"""Question vectors kept (about 1.5 KB each)."""
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[\"«(—A-ZА-ЯІЇЄҐ])")
 
 
@@ -70,6 +75,8 @@ class DenseIndex:
     ) -> None:
         """Embed every passage and sentence not found in the bundled or cached vectors."""
         self.embedder = embedder
+        self._recent: OrderedDict[bytes, NDArray[np.float32]] = OrderedDict()
+        self._recent_lock = threading.Lock()
         units: list[str] = []
         owners: list[int] = []
         whole: list[bool] = []
@@ -117,11 +124,27 @@ class DenseIndex:
         self._title_owner = self.owners[self._whole]
 
     def embed_question(self, texts: Sequence[str]) -> NDArray[np.float32]:
-        """Return one normalised vector for a question given in one or more spellings."""
+        """Return one normalised vector for a question given in one or more spellings.
+
+        Encoding is most of a semantic answer's cost and people ask the same questions (and a
+        message is ranked, then checked, with the same text): the last QUESTION_CACHE vectors
+        are kept, under a hash of the text (the text itself is not kept), read-only.
+        """
+        key = hashlib.blake2b("\x00".join(texts).encode(), digest_size=16).digest()
+        with self._recent_lock:
+            cached = self._recent.get(key)
+            if cached is not None:
+                self._recent.move_to_end(key)
+                return cached
         vectors = self.embedder.embed_queries(list(texts))
         mean = vectors.mean(axis=0)
         norm = float(np.linalg.norm(mean))
         unit: NDArray[np.float32] = (mean / norm if norm > 0 else mean).astype(np.float32)
+        unit.setflags(write=False)
+        with self._recent_lock:
+            self._recent[key] = unit
+            while len(self._recent) > QUESTION_CACHE:
+                self._recent.popitem(last=False)
         return unit
 
     def scores(self, query: NDArray[np.float32]) -> DenseScores:
