@@ -219,11 +219,11 @@ async def test_sigterm_in_a_burst_of_users_loses_none_answers_none_twice_and_sto
     # Before: with over 100 updates in progress, polling confirmed them before they were answered
     # and a SIGTERM lost them for good (804 of 1,000), and stopping took past docker stop's 10 s.
     count, grace = 150, 3.0  # over the 100 updates one getUpdates gives
-    fake.latency["sendmessage"] = 0.3
+    fake.latency["sendmessage"] = 1.0
     process, _ = await start(fake, tmp_path, SHUTDOWN_GRACE=str(grace))
     people = [user(509880000 + i, f"Burst{i}", f"Userova{i}") for i in range(count)]
-    for person in people:
-        fake.send(person, "What about ambulances?")
+    for i, person in enumerate(people):  # each its own question: none is answered from another's work
+        fake.send(person, f"What about ambulances in region number {i}?")
     await fake.wait_for(lambda: len(fake.sent()) >= 20, timeout=60)
     loop = asyncio.get_running_loop()
     signalled = loop.time()
