@@ -194,6 +194,16 @@ async def test_two_instances_behave_as_one_bot_also_after_both_restart(cluster: 
     for asked in (b"ambulances", b"medical"):
         assert asked not in stored
 
+    # /reload on one instance reloads the other too.
+    fake.send(ADMIN, "/reload")
+    assert await fake.post(a.url, fake.last_update) == 200
+    told = (await fake.replies(ADMIN["id"], 4))[-1]
+    assert told.plain == "Told 1 other instances to reload.", told.plain
+    async with asyncio.timeout(30):
+        while "content reloaded as another instance asked" not in b.log.read_text(encoding="utf-8"):
+            await asyncio.sleep(0.1)
+    assert "content reloaded as another instance asked" not in a.log.read_text(encoding="utf-8")
+
     # Both restart (a deploy): buttons sent before still work, statistics are intact.
     before = await cluster.ask(a, OLENA, SEVERAL)
     assert await a.stop() == 0 and await b.stop() == 0
