@@ -27,6 +27,8 @@ BUNDLED_NAME = "embeddings.npz"
 """A vector file beside the content files, shipped with them."""
 CACHE_NAME = "vectors.npz"
 BATCH = 16
+CHECKPOINT_EVERY = 30.0
+"""Seconds between saves of the vectors encoded so far: an interrupted build resumes from there."""
 
 log = logging.getLogger(__name__)
 
@@ -108,31 +110,51 @@ def embed_texts(
     known.update(cached)
     keys = [text_key(text, queries) for text in texts]
     missing = sorted({i for i, key in enumerate(keys) if key not in known})
+
+    def save(what: str) -> None:
+        if cache is None:
+            return
+        try:
+            unique = [k for k in dict.fromkeys(keys) if k in known]
+            save_vectors(cache, embedder.signature, unique, np.stack([known[k] for k in unique]))
+        except OSError as exc:
+            # A cache that cannot be written costs encoding again next start, nothing more.
+            log.warning("cannot write the vector cache %s (%s): %s", cache, what, exc)
+
     if missing:
-        todo = [texts[i] for i in dict.fromkeys(missing)]
+        todo = [texts[i] for i in missing]
         handles = [embedder]
         if workers > 1 and len(todo) >= PARALLEL_FROM:
             handles += [embedder.replica() for _ in range(workers - 1)]
-        encoded = encode_all(todo, handles, queries, progress)
-        for i, vector in zip(dict.fromkeys(missing), encoded, strict=True):
+
+        def checkpoint(done: int, vectors: Vectors) -> None:
+            for i, vector in zip(missing[:done], vectors, strict=True):
+                known[keys[i]] = vector
+            save("progress")
+
+        encoded = encode_all(todo, handles, queries, progress, checkpoint if cache is not None else None)
+        for i, vector in zip(missing, encoded, strict=True):
             known[keys[i]] = vector
     out = np.zeros((len(texts), embedder.dim), dtype=np.float32)
     for i, key in enumerate(keys):
         out[i] = known[key]
-    if cache is not None and missing:
-        try:
-            unique = list(dict.fromkeys(keys))
-            save_vectors(cache, embedder.signature, unique, np.stack([known[k] for k in unique]))
-        except OSError as exc:
-            # A cache that cannot be written costs encoding again next start, nothing more.
-            log.warning("cannot write the vector cache %s: %s", cache, exc)
+    if missing:
+        save("all")
     return out, len(missing)
 
 
 def encode_all(
-    texts: Sequence[str], handles: Sequence[Embedder], queries: bool = False, progress: Progress | None = None
+    texts: Sequence[str],
+    handles: Sequence[Embedder],
+    queries: bool = False,
+    progress: Progress | None = None,
+    checkpoint: Callable[[int, Vectors], None] | None = None,
 ) -> Vectors:
-    """Encode texts in batches, one thread per model handle; log (and report) progress as it goes."""
+    """Encode texts in batches, one thread per model handle; log (and report) progress as it goes.
+
+    `checkpoint(done, vectors)` gets the first `done` texts' vectors every CHECKPOINT_EVERY
+    seconds, so that a build stopped half-way keeps what it encoded.
+    """
     batches = [texts[start : start + BATCH] for start in range(0, len(texts), BATCH)]
     free: queue.SimpleQueue[Embedder] = queue.SimpleQueue()
     for handle in handles:
@@ -145,7 +167,7 @@ def encode_all(
         finally:
             free.put(handle)
 
-    started = logged = time.monotonic()
+    started = logged = saved = time.monotonic()
     out: list[Vectors] = []
     done = 0
     with ThreadPoolExecutor(max_workers=len(handles), thread_name_prefix="encode") as pool:
@@ -165,6 +187,9 @@ def encode_all(
                     (len(texts) - done) / rate,
                 )
                 logged = now
+            if checkpoint is not None and now - saved > CHECKPOINT_EVERY and done < len(texts):
+                checkpoint(done, np.concatenate(out))
+                saved = time.monotonic()
     log.info(
         "encoded %d texts in %.1f s with %d model handle%s",
         len(texts),
