@@ -219,14 +219,14 @@ def test_few_texts_are_encoded_by_one_handle(embedder: Embedder) -> None:
     assert counting.replicas == 0 and counting.passages == 2
 
 
-class Interrupted(Exception):
+class BuildInterruptedError(Exception):
     pass
 
 
 def test_an_interrupted_build_resumes_where_it_stopped(
     embedder: Embedder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import index.semantic.vectors as vectors
+    from index.semantic import vectors
 
     monkeypatch.setattr(vectors, "CHECKPOINT_EVERY", 0.0)  # save after every batch
     texts = [f"Passage number {n} about consular matters in Astana." for n in range(5 * vectors.BATCH)]
@@ -235,11 +235,11 @@ def test_an_interrupted_build_resumes_where_it_stopped(
     class Failing(CountingEmbedder):
         def embed_passages(self, batch: Sequence[str]) -> Vectors:
             if self.root.passages >= 3 * vectors.BATCH:
-                raise Interrupted  # Ctrl+C, a killed container
+                raise BuildInterruptedError  # Ctrl+C, a killed container
             return super().embed_passages(batch)
 
     failing = Failing(embedder)
-    with pytest.raises(Interrupted):
+    with pytest.raises(BuildInterruptedError):
         embed_texts(texts, failing, cache=cache)
     kept = load_vectors(cache, embedder.signature, embedder.dim)
     assert len(kept) >= 2 * vectors.BATCH  # saved as it went (the last batch may not be)
