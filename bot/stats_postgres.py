@@ -41,6 +41,8 @@ RETRY_AFTER_S = 5.0
 QUEUE_SIZE = 10_000
 FLUSH_WAIT_S = 5.0
 """How long /stats waits for rows still queued, so that it shows the questions just asked."""
+CLOSE_WAIT_S = 2.0
+"""How long closing waits for queued rows: a stop must fit in SHUTDOWN_GRACE and docker stop's 10 s."""
 _HOUR = 3600
 _DAY = 86400
 _SCHEMA_LOCK = 7_310_502_024
@@ -229,9 +231,9 @@ class PostgresStats:
         return True
 
     def close(self) -> None:
-        """Write what is queued (a few seconds at most), then close the connection."""
+        """Write what is queued (CLOSE_WAIT_S at most), then close the connection."""
         with contextlib.suppress(queue.Full):
             self._queue.put(None, timeout=1)
-        self._thread.join(FLUSH_WAIT_S)
+        self._thread.join(CLOSE_WAIT_S)
         if self._connection is not None:
             self._connection.close()
