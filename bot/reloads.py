@@ -77,7 +77,7 @@ class Reloads:
     async def _reload(self) -> None:
         try:
             corpus = await asyncio.to_thread(self.service.reload)
-        except (ContentError, OSError) as exc:
+        except (ContentError, OSError, ValueError) as exc:
             logger.warning("reload asked by another instance failed, keeping the previous index: %s", exc)
             return
         logger.info("content reloaded as another instance asked: %d passages", len(corpus.passages))

@@ -84,8 +84,9 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _shared_secret(self) -> Settings:
         # Instances hash users and sign buttons with one key; a per-instance key breaks both.
-        if self.redis_url is not None and self.vote_secret is None:
-            raise ValueError("VOTE_SECRET must be set when REDIS_URL is: every instance uses the same one")
+        shared = "REDIS_URL" if self.redis_url is not None else "DATABASE_URL" if self.database_url else None
+        if shared is not None and self.vote_secret is None:
+            raise ValueError(f"VOTE_SECRET must be set when {shared} is: every instance uses the same one")
         return self
 
     @field_validator("redis_url")

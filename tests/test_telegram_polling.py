@@ -15,6 +15,7 @@ from bot.telegram.polling import JOURNAL_FILE, STATE_FILE, Poller
 from bot.telegram.session import build_session
 from tests.conftest import StartBot
 from tests.fake_telegram import FakeTelegram, user
+from tests.servers import redis_server
 from tests.test_telegram_process import start
 
 HALYNA = user(509876601, "Halyna", "Kovalchuk", "halyna_polling_handle")
@@ -95,9 +96,15 @@ async def test_sigterm_while_telegram_is_slow_loses_and_repeats_nothing(
     # was slow left 51 of 150 never answered. Here each reply takes 0.7 s, each user's
     # messages are answered one at a time, and the bot gets 0.5 s to finish: it stops with
     # replies under way (let finish), messages waiting their turn (left for the next start)
-    # and, after the signal, new messages it must not fetch.
+    # and, after the signal, new messages it must not fetch. With Redis: an update cut by the
+    # stop must not stay marked as handled there (the next start would drop it).
+    with redis_server(tmp_path / "redis") as redis:
+        await slow_stop_and_restart(fake, tmp_path, REDIS_URL=redis.url, VOTE_SECRET="x" * 32)
+
+
+async def slow_stop_and_restart(fake: FakeTelegram, tmp_path: Path, **settings: str) -> None:
     fake.latency["sendmessage"] = 0.7
-    process, _ = await start(fake, tmp_path, SHUTDOWN_GRACE="0.5", RATE_LIMIT_MESSAGES="50")
+    process, _ = await start(fake, tmp_path, SHUTDOWN_GRACE="0.5", RATE_LIMIT_MESSAGES="50", **settings)
     people = [user(509877000 + i, f"User{i}", f"Burstova{i}") for i in range(4)]
     for _ in range(4):
         for person in people:
@@ -112,7 +119,7 @@ async def test_sigterm_while_telegram_is_slow_loses_and_repeats_nothing(
     assert len(fake.sent()) < 19  # it did stop mid-burst
 
     fake.latency.clear()
-    process, _ = await start(fake, tmp_path)
+    process, _ = await start(fake, tmp_path, **settings)
     await fake.wait_for(lambda: len(fake.sent()) >= 19 and fake.confirmed(), timeout=30)
     await asyncio.sleep(0.5)  # room for a repeated answer to show up
     process.send_signal(signal.SIGTERM)

@@ -33,8 +33,9 @@ HEALTH_PATH = "/healthz"
 """Liveness: the process serves HTTP."""
 READY_PATH = "/readyz"
 """Readiness: Redis and the statistics database answer (503 if one that is set does not)."""
-SHUTDOWN_TIMEOUT = 5.0
-"""Seconds the webhook server waits for open requests when stopping."""
+SHUTDOWN_TIMEOUT = 1.0
+"""Seconds the webhook server waits for open requests when stopping (updates in progress have
+had most of SHUTDOWN_GRACE already: a request still open then only waits for its 200)."""
 
 
 def _token(settings: Settings) -> str:

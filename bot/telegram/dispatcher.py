@@ -141,6 +141,9 @@ async def set_commands(bot: Bot, admin_ids: frozenset[int]) -> None:
 
 
 async def finish_updates(in_flight: InFlight, shutdown_grace: float) -> None:
-    """Let updates being handled finish (webhook mode) before the session closes."""
-    if not await in_flight.wait_idle(shutdown_grace):
+    """Let updates being handled finish (webhook mode) before the session closes.
+
+    Most of the grace period: closing the server and the statistics come after, within it.
+    """
+    if not await in_flight.wait_idle(shutdown_grace * 0.7):
         logger.warning("stopped with %d updates still being handled", in_flight.count)

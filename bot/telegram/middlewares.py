@@ -48,10 +48,25 @@ class OnceOnly(BaseMiddleware):
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         """Handle the update unless its id was seen."""
         update_id = event.update_id if isinstance(event, Update) else None
-        if update_id is not None and not await self._first(update_id):
+        if update_id is None:
+            return await handler(event, data)
+        if not await self._first(update_id):
             self.repeated += 1
             return None
-        return await handler(event, data)
+        try:
+            return await handler(event, data)
+        except asyncio.CancelledError:
+            # Cut by a stop: not answered, so the next start (or instance) must be free to.
+            await self._release(update_id)
+            raise
+
+    async def _release(self, update_id: int) -> None:
+        self._seen.pop(update_id, None)
+
+        async def forget(redis: Redis) -> None:
+            await redis.delete(f"{PREFIX}update:{update_id}")
+
+        await self.shared.run(forget, _nothing)
 
     async def _first(self, update_id: int) -> bool:
         if update_id in self._seen:
@@ -76,6 +91,10 @@ async def _incr_expire(redis: Redis, key: str, seconds: int) -> list[Any]:
 
 async def _true() -> bool:
     return True
+
+
+async def _nothing() -> None:
+    return None
 
 
 class LanguageMiddleware(BaseMiddleware):
@@ -169,9 +188,9 @@ class RateLimiter:
 class ThrottleMiddleware(BaseMiddleware):
     """Refuse messages and button presses from a user who sends too many, with one notice.
 
-    With Redis, attempts are counted per user across instances in fixed windows of the
-    limiter's period (a refused attempt counts too); without it, or while it does not
-    answer, by this process's sliding window.
+    With Redis, attempts are counted per user across instances in a window that opens at
+    the user's first attempt and lasts the limiter's period (a refused attempt counts too);
+    without it, or while it does not answer, by this process's sliding window.
     """
 
     def __init__(self, limiter: RateLimiter, shared: SharedState) -> None:
@@ -183,9 +202,12 @@ class ThrottleMiddleware(BaseMiddleware):
         limit, period = self.limiter.limit, self.limiter.period
 
         async def shared(redis: Redis) -> Verdict:
-            window = int(time.time() // period)
-            key = f"{PREFIX}rate:{self.shared.user(user_id)}:{window}"
-            count, _ = await _incr_expire(redis, key, math.ceil(period) + 1)
+            # A window opens at the user's first attempt and lasts `period`; attempts in it count.
+            key = f"{PREFIX}rate:{self.shared.user(user_id)}"
+            pipe = redis.pipeline(transaction=True)
+            pipe.set(key, 0, ex=math.ceil(period), nx=True)
+            pipe.incr(key)
+            _, count = await pipe.execute()
             return "allow" if count <= limit else "notify" if count == limit + 1 else "drop"
 
         async def local() -> Verdict:
@@ -282,13 +304,13 @@ class LatestInlineOnly(BaseMiddleware):
         shared_mine = await self.shared.run(number, _none)
         lock = self._locks.setdefault(key, asyncio.Lock())
         async with lock:
-            if self._latest.get(key) != mine or not await self._still_latest(name, shared_mine):
-                return None  # superseded by a newer query of this user
             try:
+                if self._latest.get(key) != mine or not await self._still_latest(name, shared_mine):
+                    return None  # superseded by a newer query of this user
                 return await handler(event, data)
             finally:
                 if self._latest.get(key) == mine:
-                    # Nothing newer is waiting: forget the user.
+                    # Nothing newer is waiting here: forget the user.
                     del self._latest[key]
                     del self._locks[key]
 

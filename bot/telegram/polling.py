@@ -249,6 +249,7 @@ class Poller:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.grace
         tasks = {**self._running, **self._replaying}
+        replaying = set(self._replaying)  # taken now: a finished or cancelled task leaves the dict
         if tasks:
             logger.info("stopping: %d updates in progress get %.1f s to finish", len(tasks), self.grace)
             # The handlers' share of the grace period; then replies on their way; then the confirmation.
@@ -270,7 +271,7 @@ class Poller:
             ]
             self._done |= {i for i, p in self._progress.items() if p.replied or p.sending}
             # Confirmed to Telegram already (past the floor, or replayed from the journal): kept here.
-            kept = [i for i in unfinished if i < self._floor or i in self._replaying]
+            kept = [i for i in unfinished if i < self._floor or i in replaying]
             unfinished = [i for i in unfinished if i not in kept]
             self._write_journal([self._raw[i] for i in kept])
             if unfinished:
