@@ -200,10 +200,10 @@ async def test_two_instances_behave_as_one_bot_also_after_both_restart(cluster: 
         assert asked not in stored
 
     # /reload on one instance reloads the other too.
-    before = len(fake.sent(ADMIN["id"]))
+    staff_had = len(fake.sent(ADMIN["id"]))
     fake.send(ADMIN, "/reload")
     assert await fake.post(a.url, fake.last_update) == 200
-    told = (await fake.replies(ADMIN["id"], before + 2))[-1]
+    told = (await fake.replies(ADMIN["id"], staff_had + 2))[-1]
     assert told.plain == "Told 1 other instances to reload.", told.plain
     async with asyncio.timeout(30):
         while "content reloaded as another instance asked" not in b.log.read_text(encoding="utf-8"):
