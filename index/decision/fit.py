@@ -6,8 +6,8 @@ Training: the questions about the interview in `tests/data/train/*.jsonl`, and
 `tests/data/multidoc/train/`: documents written for the purpose, loaded beside the
 interview, with questions about them and real-style messages about the interview. The
 threshold is chosen on `tests/data/multidoc/validation/` (its document loaded too) for
-the operating point: at most one wrong answer in twenty given. Held-out documents and
-questions are never read. Deterministic: the same files give the same coefficients.
+the operating point: the most right answers less 1.5 times the wrong ones given. Held-out
+documents and questions are never read. Deterministic: the same files give the same coefficients.
 """
 
 from __future__ import annotations
