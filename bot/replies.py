@@ -14,7 +14,7 @@ from bot.service import MAX_QUESTION_CHARS, Answer, AnswerService
 from bot.texts import Lang, t
 from index.analysis.language import question_script, to_cyrillic
 from index.analysis.text import Analyzer, SlavicAnalyzer, refers_back
-from index.content.loader import Document, Passage, Section
+from index.content.loader import Corpus, Document, Passage, Section
 
 Style = Literal["plain", "bold", "italic"]
 Action = Literal["more", "page", "topic", "example", "vote", "topics", "version"]
@@ -122,6 +122,7 @@ class Replies:
         self.service = service
         self.consular_url = consular_url
         self._slavic = SlavicAnalyzer()
+        self._firsts: tuple[Corpus, dict[str, int]] | None = None
 
     def version(self, passage: Passage, language: str) -> Passage:
         """Return the passage as translated into `language`, or the published text if it is not."""
@@ -149,10 +150,14 @@ class Replies:
 
     def _document(self, document: Document, lang: Lang) -> Document:
         """Return the document's translation into the interface language, if there is one."""
-        if not self.service.corpus.translations:
-            return document  # nothing to look for: no passage is read (a large corpus stays unparsed)
-        first = next((p for p in self.service.corpus.passages if p.document is document), None)
-        return self.version(first, lang).document if first is not None else document
+        corpus = self.service.corpus
+        if self._firsts is None or self._firsts[0] is not corpus:
+            # The first passage of each translated document, found once per corpus: a large
+            # corpus's other documents stay unparsed.
+            firsts = {corpus.passages[start].document.id: start for start, _ in corpus.translated_runs()}
+            self._firsts = (corpus, firsts)
+        start = self._firsts[1].get(document.id)
+        return self.version(corpus.passages[start], lang).document if start is not None else document
 
     def start(self, lang: Lang) -> Reply:
         """Say what the bot knows, how to ask, and offer example questions."""

@@ -21,6 +21,7 @@ from index.scale.lazy_corpus import SUMMARY_NAME, load_corpus_cached
 from tests.test_units import write_folder
 
 ROOT = Path(__file__).resolve().parents[1]
+MULTIDOC = ROOT / "tests" / "data" / "multidoc"
 
 
 @pytest.fixture
@@ -61,22 +62,29 @@ def test_a_start_parses_no_passage_until_one_is_read(folder: Path, tmp_path: Pat
         lazy.passages[len(eager.passages)]
 
 
-def test_the_service_answers_alike_from_a_cached_start(folder: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("translated", [False, True])
+def test_the_service_answers_alike_from_a_cached_start(folder: Path, tmp_path: Path, translated: bool) -> None:
+    if translated:
+        add_translated(folder)
     cache = tmp_path / "cache"
     fresh = AnswerService(folder, cache_dir=cache)
     started = AnswerService(folder, cache_dir=cache)
-    assert parsed(started.corpus) == 0 and started.index.loaded
-    for question in ("how do I renew my passport", "consular fees Halyk Bank", "what is the weather"):
+    # The translations' own index reads the documents they translate, and those alone.
+    assert parsed(started.corpus) == len(started.corpus.translated_runs()) and started.index.loaded
+    questions = ["how do I renew my passport", "consular fees Halyk Bank", "what is the weather"]
+    if translated:
+        questions += ["Коли перші українці з'явилися в Казахстані?", "Как открыть счёт в банке?"]
+    for question in questions:
         a, b = fresh.ask(question), started.ask(question)
         assert (a.answered, a.reason, [h.passage for h in a.hits]) == (
             b.answered,
             b.reason,
             [h.passage for h in b.hits],
         )
-    assert parsed(started.corpus) <= 2
+    assert parsed(started.corpus) <= 2 + 2 * translated
 
 
-def test_changed_files_are_counted_again_and_translations_load_in_full(folder: Path, tmp_path: Path) -> None:
+def test_changed_files_are_counted_again(folder: Path, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     load_corpus_cached(folder, cache)
     path = folder / "faq.md"
@@ -84,9 +92,58 @@ def test_changed_files_are_counted_again_and_translations_load_in_full(folder: P
     edited = load_corpus_cached(folder, cache)
     assert edited.passages[-1].text == "One more paragraph."
     assert list(edited.passages) == list(load_corpus(folder).passages)
-    # The interview has a Ukrainian translation: always loaded in full.
-    assert isinstance(load_corpus_cached(ROOT / "content", cache).passages, tuple)
-    assert isinstance(load_corpus_cached(ROOT / "content", cache).passages, tuple)
+
+
+def add_translated(folder: Path) -> None:
+    """Add two documents with translations: one into Ukrainian, one into Russian and, made here, Ukrainian."""
+    for name in ("heldout/ukrainians-in-kazakhstan-history", "train/living-in-kazakhstan-faq"):
+        for path in MULTIDOC.glob(f"{name}*.md"):
+            shutil.copy(path, folder / path.name)
+    russian = (folder / "living-in-kazakhstan-faq.ru.md").read_text(encoding="utf-8")
+    ukrainian = russian.replace("-ru\n", "-uk\n", 1).replace("language: ru", "language: uk")
+    (folder / "living-in-kazakhstan-faq.uk.md").write_text(ukrainian, encoding="utf-8")
+
+
+@pytest.mark.parametrize("start", ["first", "cached"])
+def test_translations_are_read_when_asked_for_and_alike(folder: Path, tmp_path: Path, start: str) -> None:
+    add_translated(folder)
+    cache = tmp_path / "cache"
+    eager = load_corpus(folder)
+    lazy = load_corpus_cached(folder, cache)
+    if start == "cached":
+        lazy = load_corpus_cached(folder, cache)
+    assert not isinstance(lazy.passages, tuple) and parsed(lazy) == 0
+    assert len(lazy.translations) == len(eager.translations) > 0
+    assert lazy.translated_runs() == eager.translated_runs() and len(eager.translated_runs()) == 2
+    assert parsed(lazy) == 0
+    assert lazy.documents == eager.documents
+    for i, passage in enumerate(eager.passages):
+        assert lazy.translations_of(lazy.passages[i]) == eager.translations_of(passage)
+    assert dict(lazy.translations) == dict(eager.translations)
+    assert {len(t) for t in eager.translations.values()} == {1, 2}
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda text: text.replace("language: uk", "language: en"), "the original's language"),
+        (lambda text: text.replace("translation_of: ukrainians", "translation_of: nobody"), "no original"),
+        (lambda text: text.rstrip() + "\n\nОдин зайвий абзац.\n", "paragraphs here but"),
+    ],
+)
+def test_a_translation_that_does_not_fit_says_so_as_the_full_load_does(
+    folder: Path, tmp_path: Path, change: Callable[[str], str], message: str
+) -> None:
+    add_translated(folder)
+    cache = tmp_path / "cache"
+    load_corpus_cached(folder, cache)
+    path = folder / "ukrainians-in-kazakhstan-history.uk.md"
+    path.write_text(change(path.read_text(encoding="utf-8")), encoding="utf-8")
+    with pytest.raises(ContentError, match=message) as lazy:
+        load_corpus_cached(folder, cache)
+    with pytest.raises(ContentError) as eager:
+        load_corpus(folder)
+    assert str(lazy.value) == str(eager.value)
 
 
 def count_hashing(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:

@@ -112,6 +112,7 @@ def load_corpus(directory: Path) -> Corpus:
         seen[document.id] = (path, id_line)
         (translated if document.translation_of else parsed).append((document, sections))
     corpus = Corpus.from_documents(parsed)
+    translations: dict[str, tuple[Passage, ...]] = {}
     originals = {document.id: sections for document, sections in parsed}
     languages: dict[tuple[str, str], str] = {}
     by_id = {document.id: document for document, _ in parsed}
@@ -135,8 +136,8 @@ def load_corpus(directory: Path) -> Corpus:
                 f"a second {document.language} translation of {document.translation_of} ({other})",
             )
         for original, translation in align(originals[document.translation_of], sections, document.path):
-            corpus.translations[original.id] = (*corpus.translations.get(original.id, ()), translation)
-    return corpus
+            translations[original.id] = (*translations.get(original.id, ()), translation)
+    return dataclasses.replace(corpus, translations=translations) if translations else corpus
 
 
 def align(originals: list[Section], translations: list[Section], path: str) -> list[tuple[Passage, Passage]]:

@@ -103,8 +103,14 @@ class Corpus:
     sections: Sequence[Section]
     _by_id: Mapping[str, Passage] = field(repr=False, compare=False, default_factory=dict)
     _sections: Mapping[tuple[str, int], Section] = field(repr=False, compare=False, default_factory=dict)
-    translations: dict[str, tuple[Passage, ...]] = field(repr=False, compare=False, default_factory=dict)
+    translations: Mapping[str, tuple[Passage, ...]] = field(repr=False, compare=False, default_factory=dict)
     """Original passage id -> its translations, one per translated document."""
+    translated: frozenset[str] | None = field(repr=False, compare=False, default=None)
+    """Ids of the documents that have a translation, when known without reading passages."""
+    translations_for: Callable[[Passage], tuple[Passage, ...]] | None = field(
+        repr=False, compare=False, default=None
+    )
+    """Passage -> its translations, made when first asked for (a lazily parsed corpus)."""
     sizes: tuple[int, ...] | None = field(repr=False, compare=False, default=None)
     """Passages of each document, in order, when known without reading them (a lazily parsed corpus)."""
     texts_of: Callable[[int], DocumentTexts] | None = field(repr=False, compare=False, default=None)
@@ -130,8 +136,19 @@ class Corpus:
                 start = end
         return runs
 
+    def translated_runs(self) -> list[tuple[int, int]]:
+        """Return the first and end passage numbers of each document that has a translation."""
+        if not self.translations:
+            return []
+        translated = self.translated
+        if translated is None:
+            translated = frozenset(self._by_id[pid].document.id for pid in self.translations)
+        return [(start, end) for document, start, end in self.runs() if document.id in translated]
+
     def translations_of(self, passage: Passage) -> tuple[Passage, ...]:
         """Return the translations of an original passage."""
+        if self.translations_for is not None:
+            return self.translations_for(passage)
         return self.translations.get(passage.id, ())
 
     @classmethod

@@ -62,9 +62,10 @@ def translated_indexes(
     if not corpus.translations:
         return []  # and no passage is read: a cached start parses none
     by_language: dict[str, list[tuple[int, Passage]]] = {}
-    for i, passage in enumerate(corpus.passages):
-        for translation in corpus.translations_of(passage):
-            by_language.setdefault(translation.document.language, []).append((i, translation))
+    for start, end in corpus.translated_runs():  # a lazy corpus parses the translated documents alone
+        for i in range(start, end):
+            for translation in corpus.translations_of(corpus.passages[i]):
+                by_language.setdefault(translation.document.language, []).append((i, translation))
     out = []
     for language, pairs in sorted(by_language.items()):
         passages = tuple(p for _, p in pairs)

@@ -13,7 +13,7 @@ import bisect
 import re
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import islice
 from pathlib import Path
 from typing import TypeVar, overload
@@ -139,6 +139,13 @@ class FileStore:
                 raise RuntimeError(f"{file.path}: section {number + 1} read unlike its summary")
             read = self._texts[key] = (events[0][2], [(line, text) for _, line, text in events[1:]])
         return read
+
+    def number_in_file(self, k: int, passage: Passage) -> int:
+        """Return where a passage of file k stands among the file's passages, from 0."""
+        if self.files[k].summary.layout is not None:
+            return self.firsts(k)[passage.section_no] + passage.position
+        before = sum(len(self.section(k, n).passages) for n in range(passage.section_no))
+        return before + passage.position
 
     def firsts(self, k: int) -> list[int]:
         """Return the number of each section's first passage in file k (a file with a layout)."""
@@ -297,3 +304,50 @@ class BySection(Mapping[tuple[str, int], Section]):
 
     def __len__(self) -> int:
         return self._store.section_starts[-1]
+
+
+class Translations(Mapping[str, tuple[Passage, ...]]):
+    """Original passage id -> its translations, each made when first asked for.
+
+    A translation's passage k stands beside its original's passage k (the first build
+    checked that they align); its id is the original's with the language added.
+    """
+
+    def __init__(self, originals: FileStore, by_id: Mapping[str, Passage], translated: FileStore) -> None:
+        self._originals = originals
+        self._by_id = by_id
+        self._translated = translated
+        self._of: dict[int, list[int]] = {}
+        for t, document in enumerate(translated.documents):
+            self._of.setdefault(originals.number[document.translation_of], []).append(t)
+        self.documents = frozenset(originals.documents[k].id for k in self._of)
+        self._made: dict[str, tuple[Passage, ...]] = {}
+
+    def __getitem__(self, key: str) -> tuple[Passage, ...]:
+        found = self.of(self._by_id[key])
+        if not found:
+            raise KeyError(key)
+        return found
+
+    def of(self, passage: Passage) -> tuple[Passage, ...]:
+        """Return the translations of an original passage (none: an empty tuple)."""
+        found = self._made.get(passage.id)
+        if found is not None:
+            return found
+        k = self._originals.number[passage.document.id]
+        if k not in self._of:
+            return ()
+        i = self._originals.number_in_file(k, passage)
+        with self._translated.lock:
+            made = self._made[passage.id] = tuple(
+                replace(p, id=f"{passage.id}-{p.document.language}")
+                for p in (self._translated.passage(t, i) for t in self._of[k])
+            )
+        return made
+
+    def __iter__(self) -> Iterator[str]:
+        for k in sorted(self._of):
+            yield from (p.id for p in self._originals.passages(k))
+
+    def __len__(self) -> int:
+        return sum(self._originals.files[k].summary.passages for k in self._of)

@@ -7,8 +7,8 @@ its size, times and inode. A later start reads the files' bytes (a passage is pa
 from them when it is read) but hashes only the files whose size, times or inode
 changed, or that changed too close to when they were recorded to be told apart by
 their times (git's "racy" rule). The index needs no more: its analysis parses each
-document in a worker process (index.scale.units). Content with translations is loaded in
-full: its passages are aligned with their originals.
+document in a worker process (index.scale.units). A translation is read the same way: its
+passage k stands beside its original's passage k, which the first start checked.
 """
 
 from __future__ import annotations
@@ -35,7 +35,14 @@ from index.content.loader import (
     parse_header,
 )
 from index.lexical.cache import fingerprint, load_stamped, pack_strings, save_stamped, unpack_strings
-from index.scale.file_store import ById, BySection, FileStore, FileSummary, LazySequence
+from index.scale.file_store import (
+    ById,
+    BySection,
+    FileStore,
+    FileSummary,
+    LazySequence,
+    Translations,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +55,7 @@ _UNFIT = (ValueError, KeyError, TypeError, IndexError)
 
 
 def load_corpus_cached(directory: Path, cache_dir: Path | None) -> Corpus:
-    """Return the folder's corpus, its passages parsed lazily when the folder has no translations."""
+    """Return the folder's corpus, its passages (and their translations) parsed when first read."""
     if cache_dir is None:
         return load_corpus(directory)
     files = content_files(directory)
@@ -86,14 +93,38 @@ def load_corpus_cached(directory: Path, cache_dir: Path | None) -> Corpus:
             return load_corpus(directory)
         summaries = tuple(found)
         _save(path, key, _Record(tuple(digests), np.array(stats, dtype=np.int64), taken, summaries))
-    store = FileStore(files, raws, digests, list(summaries))
+    whole = FileStore(files, raws, digests, list(summaries))
+    if not any(d.translation_of for d in whole.documents):
+        return _lazy(whole)
+    parts: tuple[list[int], list[int]] = ([], [])
+    for k, document in enumerate(whole.documents):
+        parts[bool(document.translation_of)].append(k)
+    originals, translated = (
+        FileStore(
+            [files[k] for k in part],
+            [raws[k] for k in part],
+            [digests[k] for k in part],
+            [summaries[k] for k in part],
+        )
+        for part in parts
+    )
+    return _lazy(originals, translated)
+
+
+def _lazy(store: FileStore, translated: FileStore | None = None) -> Corpus:
+    """Return the corpus of a store's files, with the translations another store holds."""
+    by_id = ById(store)
+    translations = Translations(store, by_id, translated) if translated is not None else None
     return Corpus(
         store.documents,
         LazySequence(store.passage_starts, store.passage, store.passages),
         LazySequence(store.section_starts, store.section, store.sections),
-        ById(store),
+        by_id,
         BySection(store),
-        sizes=tuple(summary.passages for summary in summaries),
+        translations if translations is not None else {},
+        translated=translations.documents if translations is not None else None,
+        translations_for=translations.of if translations is not None else None,
+        sizes=tuple(f.summary.passages for f in store.files),
         texts_of=store.texts,
     )
 
@@ -191,19 +222,26 @@ def _save(path: Path, key: str, record: _Record) -> None:
 
 
 def _summarise(files: list[Path], raws: list[bytes], digests: list[str]) -> list[FileSummary] | None:
-    """Check each file as load_corpus would and find its sections; None if one is a translation.
+    """Check each file as load_corpus would and find its sections; None to load the folder in full.
 
-    Translations are aligned with their originals passage by passage: such a folder is loaded in full.
+    A translation must name an original in another language, be its only one in that
+    language, and have as many sections and paragraphs in each; where one does not,
+    load_corpus says which line is wrong.
     """
     seen: dict[str, tuple[Path, int]] = {}
     summaries = []
+    shapes: dict[str, tuple[str, list[int]]] = {}  # original id -> its language, paragraphs per section
+    translations: list[tuple[str, str, list[int]]] = []
     for path, raw, digest in zip(files, raws, digests, strict=True):
         text = decode_text(path, raw)
         lines = text.splitlines()
         document, id_line, body_start = parse_header(path, lines, digest)
-        if document.translation_of:
-            return None
         sections = layout_body(path, lines, body_start, document.id)  # load_corpus reads the body first
+        shape = [n for _, n in sections]
+        if document.translation_of:
+            translations.append((document.translation_of, document.language, shape))
+        else:
+            shapes[document.id] = (document.language, shape)
         if document.id in seen:
             first, first_line = seen[document.id]
             raise ContentError(
@@ -213,6 +251,12 @@ def _summarise(files: list[Path], raws: list[bytes], digests: list[str]) -> list
         summaries.append(
             FileSummary(sum(n for _, n in sections), len(sections), _layout(path, raw, text, lines, sections))
         )
+    pairs = [(of, language) for of, language, _ in translations]
+    if len(set(pairs)) != len(pairs) or any(
+        of not in shapes or shapes[of][0] == language or shapes[of][1] != shape
+        for of, language, shape in translations
+    ):
+        return None
     return summaries
 
 

@@ -46,7 +46,9 @@ worker wrote>, SEMANTIC=off, DATA_DIR=<tmp>, median of 5 after one untimed run (
 reused": that run rewrote no cache file; "kept": nor did the timed runs), beside
 `python -c "import pydantic_settings"` (median of 5, each run right after one of the
 product's, so that machine drift during the run reaches both sides alike) and a python -c that imports
-tantivy, opens the worker's index and runs one query (median of 5). "first start", at
+tantivy, opens the worker's index and runs one query (median of 5). "with the shipped content":
+the same cached start on the folder plus the files of content/ (the interview and its
+translation), its cache built by `python -m bot content --build`. "first start", at
 10,000 passages: `python -m bot ask Q` with a fresh empty INDEX_CACHE_DIR (median of 3),
 beside a process that imports tantivy, reads and parses the same files, indexes them
 (en_stem) on disk, commits and runs one query (median of 3). The product's log
@@ -77,6 +79,7 @@ from tests.benchmarks.product_workers import (
     Json,
     bot_env,
     cached_start,
+    cached_start_with_shipped,
     first_start,
     worker,
 )
@@ -89,6 +92,10 @@ OPENERS = ("What is", "How does", "Why do", "When did", "Who can", "Where are", 
 TARGETS = {  # name: (limit, what is compared)
     "build_vs_tantivy": (2.0, "product build s / tantivy build s, largest size"),
     "cached_start_vs_bare_python": (2.5, "cached `python -m bot ask` / python -c 'import pydantic_settings'"),
+    "cached_start_translated_vs_bare_python": (
+        2.5,
+        "the same with the shipped content (a translation) added, largest size",
+    ),
     "peak_memory_vs_tantivy": (1.5, "product peak MB above the corpus / tantivy's, largest size"),
     "lexical_p50_vs_tantivy": (1.0, "product lexical search p50 / tantivy p50, largest size"),
     "first_start_10k_vs_tantivy": (2.0, "first `python -m bot ask` at 10k / tantivy index process"),
@@ -245,6 +252,14 @@ def print_tables(results: dict[str, Json], first: Json) -> None:
             f"tantivy open + query {_fmt(start.get('tantivy_open_s'))} s "
             f"({_fmt(_ratio(start.get('tantivy_open_s'), bare))}x)"
         )
+        shipped = result["cached_start_with_shipped"]
+        print(
+            f"  with the shipped content ({shipped.get('documents')} files, a translation): "
+            f"{_fmt(shipped.get('product_s'))} s "
+            f"({_fmt(_ratio(shipped.get('product_s'), shipped.get('bare_python_s')))}x bare python "
+            f"{_fmt(shipped.get('bare_python_s'))} s; cache reused: {shipped.get('cache_reused')})"
+            + (f" error: {shipped['error']}" if "error" in shipped else "")
+        )
         for engine, r in engines.items():
             for line in r.get("warnings", []):
                 print(f"  {engine} build warning: {line}")
@@ -268,6 +283,10 @@ def check_targets(results: dict[str, Json], first: Json) -> dict[str, Json]:
         "build_vs_tantivy": _ratio(product.get("build_s"), tv.get("build_s")),
         "cached_start_vs_bare_python": _ratio(
             largest["cached_start"].get("product_s"), largest["bare_python_s"]
+        ),
+        "cached_start_translated_vs_bare_python": _ratio(
+            largest["cached_start_with_shipped"].get("product_s"),
+            largest["cached_start_with_shipped"].get("bare_python_s"),
         ),
         "peak_memory_vs_tantivy": _ratio(product.get("peak_mb"), tv.get("peak_mb")),
         "lexical_p50_vs_tantivy": _ratio(
@@ -320,6 +339,8 @@ def main() -> None:
         # The baseline's runs alternate with the cached start's (see cached_start).
         result["bare_python_s"] = result["cached_start"].get("bare_python_s")
         print(f"{size:>7} cached start {json.dumps(result['cached_start'])}", flush=True)
+        result["cached_start_with_shipped"] = cached_start_with_shipped(folder, work)
+        print(f"{size:>7} with shipped {json.dumps(result['cached_start_with_shipped'])}", flush=True)
         results[str(size)] = result
     first_size = min(FIRST_START_SIZE, max(sizes))
     first = first_start(work / f"content-{first_size}", work)

@@ -314,6 +314,30 @@ def cached_start(folder: Path, product: Json, tantivy: Json, work: Path) -> Json
     return result
 
 
+def cached_start_with_shipped(folder: Path, work: Path) -> Json:
+    """Time a cached start on the folder with the shipped content (and its translation) beside it."""
+    shipped = work / f"{folder.name}-with-shipped"
+    cache = work / f"{folder.name}-with-shipped-cache"
+    for where in (shipped, cache):
+        shutil.rmtree(where, ignore_errors=True)
+        where.mkdir(parents=True)
+    for path in [*folder.glob("*.md"), *(ROOT / "content").glob("*.md")]:
+        (shipped / path.name).symlink_to(path)
+    env = bot_env(shipped, cache, work / "data")
+    build = subprocess.run(
+        [sys.executable, "-m", "bot", "content", "--build"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        check=False,
+    )
+    if build.returncode:
+        return {"error": build.stderr.decode(errors="replace")[-300:]}
+    result = cached_start(shipped, {"store": str(cache)}, {}, work)
+    result["documents"] = len(list(shipped.glob("*.md")))
+    return result
+
+
 def first_start(folder: Path, work: Path) -> Json:
     """Time the first `python -m bot ask` (empty cache) and tantivy indexing the files, as processes."""
     product, tantivy, stderr = [], [], []
