@@ -63,7 +63,9 @@ def test_a_start_parses_no_passage_until_one_is_read(folder: Path, tmp_path: Pat
 
 
 @pytest.mark.parametrize("translated", [False, True])
-def test_the_service_answers_alike_from_a_cached_start(folder: Path, tmp_path: Path, translated: bool) -> None:
+def test_the_service_answers_alike_from_a_cached_start(
+    folder: Path, tmp_path: Path, translated: bool
+) -> None:
     if translated:
         add_translated(folder)
     cache = tmp_path / "cache"

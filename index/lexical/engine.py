@@ -269,6 +269,7 @@ def build_postings(bags: Sequence[Sequence[str]], params: BM25Params) -> Posting
     ids.default_factory = ids.__len__
     keys = np.fromiter(map(ids.__getitem__, chain.from_iterable(bags)), dtype=np.int64, count=total)
     terms = tuple(ids)
+    ids.default_factory = None  # a cycle through its own method: freed now, not by the cyclic collector
     del ids
     return postings_from_ids(keys, lengths, terms, params)
 

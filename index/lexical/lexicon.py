@@ -64,6 +64,7 @@ def postings(
     term_of_word = np.fromiter(map(numbers.__getitem__, terms), dtype=np.int64, count=len(terms))
     keys = term_of_word[ids] if len(ids) else np.zeros(0, dtype=np.int64)
     del ids
+    numbers.default_factory = None  # a cycle through its own method: freed on return, not by the collector
     built = postings_from_ids(keys, lengths.copy(), tuple(numbers), params)
     return FastBM25.from_postings(built, params)
 

@@ -66,6 +66,9 @@ def analyse(texts: Iterable[str], analyzer: Analyzer) -> Analysed:
         words = analyzer.words(text)
         ids.extend(map(vocabulary.__getitem__, words))
         lengths.append(len(words))
+    # The factory is the dict's own method: a cycle, which would keep the dict until the cyclic
+    # collector runs, and `python -m bot` starts with it off (as do the workers it forks).
+    vocabulary.default_factory = None
     return Analysed(
         tuple(vocabulary),
         np.frombuffer(ids, dtype=np.int32) if ids else np.zeros(0, dtype=np.int32),
@@ -241,6 +244,7 @@ class _Merger:
             np.concatenate(self.lengths) if self.lengths else np.zeros(0, dtype=np.int64),
         )
         section_of = np.concatenate(self.sections) if self.sections else np.zeros(0, dtype=np.int32)
+        self.vocabulary.default_factory = None  # no cycle left behind (see analyse)
         return analysed, section_of, tuple(self.titles)
 
 
