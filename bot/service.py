@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import unicodedata
 from collections.abc import Sequence
@@ -30,6 +31,17 @@ Reason = Literal[
 
 # Longer than any real question; Telegram messages stop at 4096 characters.
 MAX_QUESTION_CHARS = 1000
+
+
+def _give_back_freed_memory() -> None:
+    """Return to the system the heap a build freed (glibc keeps it for later use otherwise)."""
+    # A first build's temporaries (tens of MB at 100,000 passages) would stay resident for the
+    # life of the process; elsewhere than glibc there is no malloc_trim and nothing to do.
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return
+    trim(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,9 +131,11 @@ class AnswerService:
         self._answerer = self._build()
 
     def _build(self) -> Answerer:
-        return Answerer(
+        built = Answerer(
             load_corpus_cached(self.content_dir, self.setup.cache_dir), self.setup, self.content_dir
         )
+        _give_back_freed_memory()
+        return built
 
     @property
     def embedder(self) -> Embedder | None:

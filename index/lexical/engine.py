@@ -17,6 +17,8 @@ from index.lexical.bm25 import BM25Params
 Floats = NDArray[np.float64]
 Ints = NDArray[np.int64]
 DocIds = NDArray[np.int32]
+Counts = NDArray[np.int64] | NDArray[np.int32] | NDArray[np.uint16]
+"""Term frequencies, in the narrowest type that holds them."""
 
 # A multi-term query merges its postings by sorting them, unless they number
 # at least 1/_DENSE_FROM of the passages: then a pass over all passages is cheaper.
@@ -295,11 +297,13 @@ def postings_from_ids(keys: Ints, lengths: Ints, terms: tuple[str, ...], params:
     starts = np.arange(total, dtype=np.int32 if total < 2**31 else np.int64)[first]
     postings = keys[first]
     del first, keys
-    tf = cast(DocIds | Ints, np.empty_like(starts))
+    tf: Counts = cast(DocIds | Ints, np.empty_like(starts))
     np.subtract(starts[1:], starts[:-1], out=tf[:-1])
     if len(tf):
         tf[-1] = total - starts[-1]
     del starts
+    if len(tf) and int(tf.max()) < 2**16:
+        tf = tf.astype(np.uint16)  # term frequencies are small: half the memory at the peak
     indptr = np.searchsorted(postings, np.arange(len(terms) + 1, dtype=np.int64) * width)
     np.remainder(postings, width, out=postings)
     docs = postings.astype(np.int32)
@@ -330,7 +334,7 @@ def _idf(df: Ints, n: int, params: BM25Params) -> Floats:
 
 
 def _weights(
-    idf: Floats, indptr: Ints, docs: DocIds, *, tf: Ints | DocIds, lengths: Ints, params: BM25Params
+    idf: Floats, indptr: Ints, docs: DocIds, *, tf: Counts, lengths: Ints, params: BM25Params
 ) -> Floats:
     """Return each posting's contribution with rank-bm25's expressions, operand for operand."""
     out = np.empty(len(docs))
@@ -340,12 +344,13 @@ def _weights(
     avgdl = int(lengths.sum()) / len(lengths)
     # Per passage, as rank-bm25 computes it over its doc_len array.
     norm = 1 - b + b * lengths / avgdl
-    term = np.repeat(np.arange(len(idf), dtype=np.int32), np.diff(indptr))
     for lo in range(0, len(docs), _CHUNK):
         part = slice(lo, lo + _CHUNK)
+        # Each posting's term, for this chunk alone (not an array as long as the postings).
+        term = np.searchsorted(indptr, np.arange(lo, min(lo + _CHUNK, len(docs))), side="right") - 1
         # Same operations in the same order as rank-bm25's get_scores, so each
         # contribution is bit-equal to the one it adds.
-        q_idf, q_freq, q_norm = idf[term[part]], tf[part], norm[docs[part]]
+        q_idf, q_freq, q_norm = idf[term], tf[part], norm[docs[part]]
         if params.variant == "okapi":
             out[part] = q_idf * (q_freq * (k1 + 1) / (q_freq + k1 * q_norm))
         elif params.variant == "l":

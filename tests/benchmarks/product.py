@@ -48,7 +48,10 @@ reused": that run rewrote no cache file; "kept": nor did the timed runs), beside
 product's, so that machine drift during the run reaches both sides alike) and a python -c that imports
 tantivy, opens the worker's index and runs one query (median of 5). "with the shipped content":
 the same cached start on the folder plus the files of content/ (the interview and its
-translation), its cache built by `python -m bot content --build`. "first start", at
+translation), its cache built by `python -m bot content --build`. "first build, whole process
+tree": tests/benchmarks/tree_memory.py (median of 3, alternating): `python -m bot ask` with an
+empty cache and its analysis workers, beside a tantivy process that streams the files into
+its index; Pss of every process of each tree summed. "first start", at
 10,000 passages: `python -m bot ask Q` with a fresh empty INDEX_CACHE_DIR (median of 3),
 beside a process that imports tantivy, reads and parses the same files, indexes them
 (en_stem) on disk, commits and runs one query (median of 3). The product's log
@@ -72,6 +75,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from tests.benchmarks import tree_memory
 from tests.benchmarks.product_workers import (
     FIRST_QUESTION,
     SLOW_ENGINE_QUERIES,
@@ -97,6 +101,10 @@ TARGETS = {  # name: (limit, what is compared)
         "the same with the shipped content (a translation) added, largest size",
     ),
     "peak_memory_vs_tantivy": (1.5, "product peak MB above the corpus / tantivy's, largest size"),
+    "tree_memory_vs_tantivy": (
+        2.0,
+        "first build's whole process tree peak (Pss) / a tantivy process's, largest size",
+    ),
     "lexical_p50_vs_tantivy": (1.0, "product lexical search p50 / tantivy p50, largest size"),
     "first_start_10k_vs_tantivy": (2.0, "first `python -m bot ask` at 10k / tantivy index process"),
 }
@@ -252,6 +260,12 @@ def print_tables(results: dict[str, Json], first: Json) -> None:
             f"tantivy open + query {_fmt(start.get('tantivy_open_s'))} s "
             f"({_fmt(_ratio(start.get('tantivy_open_s'), bare))}x)"
         )
+        tree = result["tree_memory"]
+        print(
+            f"first build, whole process tree (Pss, workers included): product "
+            f"{tree['product_tree_peak_mb']:.0f} MB, tantivy streaming the files "
+            f"{tree['tantivy_tree_peak_mb']:.0f} MB ({tree['ratio']:.2f}x)"
+        )
         shipped = result["cached_start_with_shipped"]
         print(
             f"  with the shipped content ({shipped.get('documents')} files, a translation): "
@@ -289,6 +303,7 @@ def check_targets(results: dict[str, Json], first: Json) -> dict[str, Json]:
             largest["cached_start_with_shipped"].get("bare_python_s"),
         ),
         "peak_memory_vs_tantivy": _ratio(product.get("peak_mb"), tv.get("peak_mb")),
+        "tree_memory_vs_tantivy": largest["tree_memory"]["ratio"],
         "lexical_p50_vs_tantivy": _ratio(
             lexical.get("p50_ms"), tv.get("latency", {}).get("tantivy", {}).get("p50_ms")
         ),
@@ -341,6 +356,8 @@ def main() -> None:
         print(f"{size:>7} cached start {json.dumps(result['cached_start'])}", flush=True)
         result["cached_start_with_shipped"] = cached_start_with_shipped(folder, work)
         print(f"{size:>7} with shipped {json.dumps(result['cached_start_with_shipped'])}", flush=True)
+        result["tree_memory"] = tree_memory.compare(folder, work)
+        print(f"{size:>7} tree memory {json.dumps(result['tree_memory'])}", flush=True)
         results[str(size)] = result
     first_size = min(FIRST_START_SIZE, max(sizes))
     first = first_start(work / f"content-{first_size}", work)
