@@ -6,6 +6,7 @@ console as plain text, so both say exactly the same thing.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, TypeVar
@@ -122,7 +123,7 @@ class Replies:
         self.service = service
         self.consular_url = consular_url
         self._slavic = SlavicAnalyzer()
-        self._firsts: tuple[Corpus, dict[str, int]] | None = None
+        self._firsts: tuple[weakref.ref[Corpus], dict[str, int]] | None = None
 
     def version(self, passage: Passage, language: str) -> Passage:
         """Return the passage as translated into `language`, or the published text if it is not."""
@@ -151,11 +152,11 @@ class Replies:
     def _document(self, document: Document, lang: Lang) -> Document:
         """Return the document's translation into the interface language, if there is one."""
         corpus = self.service.corpus
-        if self._firsts is None or self._firsts[0] is not corpus:
-            # The first passage of each translated document, found once per corpus: a large
-            # corpus's other documents stay unparsed.
+        if self._firsts is None or self._firsts[0]() is not corpus:
+            # The first passage of each translated document, found once per corpus (a large
+            # corpus's other documents stay unparsed); held weakly, so a reload lets the old go.
             firsts = {corpus.passages[start].document.id: start for start, _ in corpus.translated_runs()}
-            self._firsts = (corpus, firsts)
+            self._firsts = (weakref.ref(corpus), firsts)
         start = self._firsts[1].get(document.id)
         return self.version(corpus.passages[start], lang).document if start is not None else document
 

@@ -13,6 +13,7 @@ import pytest
 
 import index.scale.lazy_corpus
 import index.scale.units
+from bot.replies import Replies
 from bot.service import AnswerService
 from index.content.loader import ContentError, Corpus, file_digest, load_corpus
 from index.lexical.cache import save_stamped
@@ -332,3 +333,21 @@ def test_a_repeated_document_id_in_a_broken_file_is_reported_as_the_full_loader_
     with pytest.raises(ContentError) as lazy:
         load_corpus_cached(folder, tmp_path / "cache")
     assert str(lazy.value) == str(full.value) and "outside any section" in str(full.value)
+
+
+def test_titles_in_the_readers_language_read_only_the_translated_documents(
+    folder: Path, tmp_path: Path
+) -> None:
+    add_translated(folder)
+    cache = tmp_path / "cache"
+    AnswerService(folder, cache_dir=cache)
+    started = AnswerService(folder, cache_dir=cache)
+    replies = Replies(started)
+    ukrainian = replies.start("uk").plain()
+    english = replies.start("en").plain()
+    eager = load_corpus(folder)
+    translated = {t.document for ts in eager.translations.values() for t in ts if t.document.language == "uk"}
+    history = next(d for d in translated if d.translation_of == "ukrainians-in-kazakhstan-history")
+    assert history.title in ukrainian and history.title not in english
+    assert parsed(started.corpus) == len(started.corpus.translated_runs()) == 2
+    assert "Українці в Казахстані" in replies.about("uk").plain()
