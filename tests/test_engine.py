@@ -182,6 +182,17 @@ def test_scores_are_bit_equal_to_rank_bm25() -> None:
             assert engine.scores(terms) == reference_scores("generated", params, terms)
 
 
+@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("k1", [1, 1.2])
+def test_frequent_words_and_integer_parameters_keep_scores_bit_equal(variant: Variant, k1: float) -> None:
+    # Term frequencies are kept narrow where they fit: arithmetic with an integer k1 must not wrap.
+    params = BM25Params(variant=variant, k1=k1)
+    for bags in ([["x"] * 40_000 + ["y"], ["y", "z"], ["z"]], [["x"] * 70_000, ["x", "y"], ["y"]]):
+        engine, slow = FastBM25(bags, params), RankBM25Scorer(bags, params)
+        for terms in (("x",), ("y",), ("x", "z")):
+            assert engine.scores(list(terms)) == slow.scores(list(terms))
+
+
 def test_tiny_corpus_with_zero_idf_and_non_matching_passages() -> None:
     # "a" is in half the passages: BM25Okapi's idf is exactly 0 there, while
     # BM25Plus gives passages without a query term a positive score.

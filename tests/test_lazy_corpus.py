@@ -351,3 +351,50 @@ def test_titles_in_the_readers_language_read_only_the_translated_documents(
     assert history.title in ukrainian and history.title not in english
     assert parsed(started.corpus) == len(started.corpus.translated_runs()) == 2
     assert "Українці в Казахстані" in replies.about("uk").plain()
+
+
+def small_document(doc_id: str, sections: list[tuple[str, list[str]]], translates: str = "") -> str:
+    """Return a content file: an English original, or with `translates` its Ukrainian translation."""
+    head = f"---\nid: {doc_id}\ntitle: T {doc_id}\nspeaker: S\ndate: 2024-01-01\n"
+    head += f"language: uk\ntranslation_of: {translates}\n" if translates else "language: en\n"
+    return head + "---\n\n" + "".join(f"## {t}\n\n" + "".join(f"{p}\n\n" for p in ps) for t, ps in sections)
+
+
+@pytest.mark.parametrize(
+    "after",
+    [
+        {"a.md": [("First", ["Second paragraph reworded."]), ("Other", ["Third paragraph."])]},
+        {"c.md": [("First", ["Another text."]), ("Other", ["And more."])]},
+        {"a.md": [("First", ["Only one paragraph now."])]},
+        {"a.md": [("First", ["New first.", "First paragraph.", "Second paragraph."]), ("Other", ["X."])]},
+    ],
+    ids=["reworded", "document-gone", "section-shrunk", "moved"],
+)
+def test_a_passage_from_before_a_reload_gets_no_other_passages_translation(
+    tmp_path: Path, after: dict[str, list[tuple[str, list[str]]]]
+) -> None:
+    # A button pressed just before /reload may bring a passage of the old corpus to the new one.
+    before = [("First", ["First paragraph.", "Second paragraph."]), ("Other", ["Third paragraph."])]
+    ukrainian = [("Перший", ["Перший абзац.", "Другий абзац."]), ("Інший", ["Третій абзац."])]
+    results = []
+    for cache in (None, tmp_path / "cache"):
+        folder = tmp_path / ("eager" if cache is None else "lazy")
+        folder.mkdir()
+        (folder / "a.md").write_text(small_document("a", before), encoding="utf-8")
+        (folder / "a.uk.md").write_text(small_document("a-uk", ukrainian, "a"), encoding="utf-8")
+        service = AnswerService(folder, cache_dir=cache)
+        old = service.corpus.passages[1]
+        for name in ("a.md", "a.uk.md"):
+            (folder / name).unlink()
+        for name, sections in after.items():
+            (folder / name).write_text(small_document(name[:-3], sections), encoding="utf-8")
+            translated = [(f"П{i}", [f"Абзац {p}" for p in ps]) for i, (_, ps) in enumerate(sections)]
+            (folder / name.replace(".md", ".uk.md")).write_text(
+                small_document(f"{name[:-3]}-uk", translated, name[:-3]), encoding="utf-8"
+            )
+        service.reload()
+        results.append([(t.id, t.text, t.section) for t in service.corpus.translations_of(old)])
+    assert results[0] == results[1]  # the folders differ in name only
+    # Still there (moved down): its own translation; else none, never a neighbour's.
+    moved = len(next(iter(after.values()))[0][1]) == 3
+    assert [text for _, text, _ in results[1]] == (["Абзац Second paragraph."] if moved else [])

@@ -147,6 +147,8 @@ class Corpus:
 
     def translations_of(self, passage: Passage) -> tuple[Passage, ...]:
         """Return the translations of an original passage."""
+        if not self.translations:
+            return ()  # also for a copy made without them: dataclasses.replace(corpus, translations={})
         if self.translations_for is not None:
             return self.translations_for(passage)
         return self.translations.get(passage.id, ())

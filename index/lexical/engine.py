@@ -350,7 +350,8 @@ def _weights(
         term = np.searchsorted(indptr, np.arange(lo, min(lo + _CHUNK, len(docs))), side="right") - 1
         # Same operations in the same order as rank-bm25's get_scores, so each
         # contribution is bit-equal to the one it adds.
-        q_idf, q_freq, q_norm = idf[term], tf[part], norm[docs[part]]
+        # Frequencies widened per chunk: uint16 times an integer k1 + 1 would wrap.
+        q_idf, q_freq, q_norm = idf[term], tf[part].astype(np.int64), norm[docs[part]]
         if params.variant == "okapi":
             out[part] = q_idf * (q_freq * (k1 + 1) / (q_freq + k1 * q_norm))
         elif params.variant == "l":

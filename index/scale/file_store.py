@@ -334,16 +334,34 @@ class Translations(Mapping[str, tuple[Passage, ...]]):
         found = self._made.get(passage.id)
         if found is not None:
             return found
-        k = self._originals.number[passage.document.id]
-        if k not in self._of:
+        place = self._place(passage)
+        if place is None:
+            # A passage from before a reload: this corpus's passage with its id, if there is one.
+            own = self._by_id.get(passage.id)
+            place = self._place(own) if own is not None else None
+        if place is None or place[0] not in self._of:
             return ()
-        i = self._originals.number_in_file(k, passage)
+        k, i = place
         with self._translated.lock:
-            made = self._made[passage.id] = tuple(
-                replace(p, id=f"{passage.id}-{p.document.language}")
-                for p in (self._translated.passage(t, i) for t in self._of[k])
-            )
+            made = self._made.get(passage.id)
+            if made is None:
+                made = self._made[passage.id] = tuple(
+                    replace(p, id=f"{passage.id}-{p.document.language}")
+                    for p in (self._translated.passage(t, i) for t in self._of[k])
+                )
         return made
+
+    def _place(self, passage: Passage) -> tuple[int, int] | None:
+        """Return the file and number in it of this passage, if it is this corpus's own."""
+        k = self._originals.number.get(passage.document.id)
+        if k is None:
+            return None
+        try:
+            i = self._originals.number_in_file(k, passage)
+        except (IndexError, KeyError):
+            return None
+        inside = 0 <= i < self._originals.files[k].summary.passages
+        return (k, i) if inside and self._originals.passage(k, i).id == passage.id else None
 
     def __iter__(self) -> Iterator[str]:
         for k in sorted(self._of):

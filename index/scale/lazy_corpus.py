@@ -59,7 +59,8 @@ def load_corpus_cached(directory: Path, cache_dir: Path | None) -> Corpus:
     if cache_dir is None:
         return load_corpus(directory)
     files = content_files(directory)
-    key = fingerprint("corpus-summary-v4", str(directory.resolve()), [p.name for p in files])
+    # v5: summaries of folders with translations too (v4 code would read them as originals).
+    key = fingerprint("corpus-summary-v5", str(directory.resolve()), [p.name for p in files])
     path = cache_dir / SUMMARY_NAME
     record = _Record.load(path, key, len(files))
     taken = time.time_ns()
