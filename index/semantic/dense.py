@@ -89,7 +89,9 @@ class DenseIndex:
             # A translation is more evidence for the same passage: questions in its language match it.
             start = len(units)
             for number, version in enumerate((passage, *corpus.translations_of(passage))):
-                texts = units_of(version.text)
+                # A translation's paragraph alone: its sentences added nothing measurable on the
+                # validation set (docs/performance.md) and cost a third of a translated passage's encoding.
+                texts = units_of(version.text) if not number else [version.text]
                 if number:
                     originals.append(start)
                 units += texts
