@@ -11,6 +11,7 @@ import pytest
 from bot.cli import build_parser
 from bot.console import COMMANDS
 from bot.settings import Settings
+from index.decision.model import load_calibration
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -53,3 +54,11 @@ def test_the_readme_test_command_is_what_ci_runs() -> None:
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert ".venv/bin/python -m pytest" in README
     assert re.search(r"^python -m pytest\s*$", ci, re.MULTILINE)
+
+
+def test_the_readme_states_the_shipped_thresholds() -> None:
+    calibration = load_calibration()
+    row = next(line for line in README.splitlines() if line.startswith("| `ANSWER_THRESHOLD`"))
+    assert f"({calibration.semantic.threshold:g}; `off`: {calibration.lexical.threshold:g})" in row, row
+    ranking = (ROOT / "docs" / "ranking.md").read_text(encoding="utf-8")
+    assert f"chosen the same way ({calibration.lexical.threshold:g})" in " ".join(ranking.split())
