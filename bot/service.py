@@ -39,7 +39,7 @@ def _give_back_freed_memory() -> None:
     # life of the process; elsewhere than glibc there is no malloc_trim and nothing to do.
     try:
         trim = ctypes.CDLL(None).malloc_trim
-    except (OSError, AttributeError):
+    except (OSError, AttributeError, TypeError):  # TypeError: no CDLL(None) on Windows
         return
     trim(0)
 

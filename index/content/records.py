@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 
 class ContentError(Exception):
@@ -93,6 +94,17 @@ class DocumentTexts:
     titles: list[str]
 
 
+class TranslationsOnDemand(Protocol):
+    """Translations found by where a passage stands, made when first asked for."""
+
+    documents: frozenset[str]
+    """Ids of the documents that have a translation."""
+
+    def of(self, passage: Passage) -> tuple[Passage, ...]:
+        """Return the translations of an original passage (none: an empty tuple)."""
+        ...
+
+
 @dataclass(frozen=True)
 class Corpus:
     """All documents of a content folder, with passages in reading order."""
@@ -105,12 +117,8 @@ class Corpus:
     _sections: Mapping[tuple[str, int], Section] = field(repr=False, compare=False, default_factory=dict)
     translations: Mapping[str, tuple[Passage, ...]] = field(repr=False, compare=False, default_factory=dict)
     """Original passage id -> its translations, one per translated document."""
-    translated: frozenset[str] | None = field(repr=False, compare=False, default=None)
-    """Ids of the documents that have a translation, when known without reading passages."""
-    translations_for: Callable[[Passage], tuple[Passage, ...]] | None = field(
-        repr=False, compare=False, default=None
-    )
-    """Passage -> its translations, made when first asked for (a lazily parsed corpus)."""
+    on_demand: TranslationsOnDemand | None = field(repr=False, compare=False, default=None)
+    """`translations` again, when it makes a translation only when asked for (a lazily parsed corpus)."""
     sizes: tuple[int, ...] | None = field(repr=False, compare=False, default=None)
     """Passages of each document, in order, when known without reading them (a lazily parsed corpus)."""
     texts_of: Callable[[int], DocumentTexts] | None = field(repr=False, compare=False, default=None)
@@ -140,8 +148,9 @@ class Corpus:
         """Return the first and end passage numbers of each document that has a translation."""
         if not self.translations:
             return []
-        translated = self.translated
-        if translated is None:
+        if self.on_demand is not None:
+            translated = self.on_demand.documents
+        else:
             translated = frozenset(self._by_id[pid].document.id for pid in self.translations)
         return [(start, end) for document, start, end in self.runs() if document.id in translated]
 
@@ -149,8 +158,8 @@ class Corpus:
         """Return the translations of an original passage."""
         if not self.translations:
             return ()  # also for a copy made without them: dataclasses.replace(corpus, translations={})
-        if self.translations_for is not None:
-            return self.translations_for(passage)
+        if self.on_demand is not None:
+            return self.on_demand.of(passage)
         return self.translations.get(passage.id, ())
 
     @classmethod

@@ -123,8 +123,7 @@ def _lazy(store: FileStore, translated: FileStore | None = None) -> Corpus:
         by_id,
         BySection(store),
         translations if translations is not None else {},
-        translated=translations.documents if translations is not None else None,
-        translations_for=translations.of if translations is not None else None,
+        on_demand=translations,
         sizes=tuple(f.summary.passages for f in store.files),
         texts_of=store.texts,
     )

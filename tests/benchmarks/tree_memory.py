@@ -27,6 +27,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -75,21 +76,24 @@ def _memory_kb(pid: int) -> tuple[int, int]:
 
 def run_tree(command: list[str], env: dict[str, str] | None = None) -> dict[str, Any]:
     """Run a command from the repository root; return its wall time and tree and own peak memory."""
-    began = time.perf_counter()
-    process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    peak = peak_rss = 0
-    while True:
-        # wait4 reaps the process with its own resource usage (its peak resident size).
-        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
-        if pid:
-            break
-        sizes = [_memory_kb(pid) for pid in _descendants(process.pid)]
-        peak = max(peak, sum(pss for pss, _ in sizes))
-        peak_rss = max(peak_rss, sum(rss for _, rss in sizes))
-        time.sleep(SAMPLE_S)
-    wall = time.perf_counter() - began
-    process.returncode = os.waitstatus_to_exitcode(status)
-    stderr = process.stderr.read().decode(errors="replace") if process.stderr else ""
+    # stderr to a file, not a pipe: nothing reads a pipe until the end, and a full one would stall it.
+    with tempfile.TemporaryFile() as errors:
+        began = time.perf_counter()
+        process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=errors)
+        peak = peak_rss = 0
+        while True:
+            # wait4 reaps the process with its own resource usage (its peak resident size).
+            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+            if pid:
+                break
+            sizes = [_memory_kb(pid) for pid in _descendants(process.pid)]
+            peak = max(peak, sum(pss for pss, _ in sizes))
+            peak_rss = max(peak_rss, sum(rss for _, rss in sizes))
+            time.sleep(SAMPLE_S)
+        wall = time.perf_counter() - began
+        process.returncode = os.waitstatus_to_exitcode(status)
+        errors.seek(0)
+        stderr = errors.read().decode(errors="replace")
     if process.returncode:
         raise RuntimeError(f"{command[:4]} failed: {stderr[-300:]}")
     return {
