@@ -8,6 +8,7 @@ encoded. A stale, truncated or damaged file is ignored and rebuilt, never truste
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import queue
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
+from threadpoolctl import threadpool_limits
 
 from index.lexical.cache import UNREADABLE, present, save_arrays
 from index.semantic.model import Embedder, Vectors
@@ -26,7 +28,8 @@ FORMAT_VERSION = 1
 BUNDLED_NAME = "embeddings.npz"
 """A vector file beside the content files, shipped with them."""
 CACHE_NAME = "vectors.npz"
-BATCH = 16
+BATCH = 64
+"""Texts per call: enough for the numpy path to group them by length (bulk.py)."""
 CHECKPOINT_EVERY = 30.0
 """Seconds between saves of the vectors encoded so far: an interrupted build resumes from there."""
 
@@ -109,7 +112,8 @@ def embed_texts(
     cached = load_vectors(cache, embedder.signature, embedder.dim) if cache is not None else {}
     known.update(cached)
     keys = [text_key(text, queries) for text in texts]
-    missing = sorted({i for i, key in enumerate(keys) if key not in known})
+    # Shortest first: a batch then holds texts of like length, and pads little.
+    missing = sorted({i for i, key in enumerate(keys) if key not in known}, key=lambda i: (len(texts[i]), i))
 
     def save(what: str) -> None:
         if cache is None:
@@ -170,7 +174,9 @@ def encode_all(
     started = logged = saved = time.monotonic()
     out: list[Vectors] = []
     done = 0
-    with ThreadPoolExecutor(max_workers=len(handles), thread_name_prefix="encode") as pool:
+    # One BLAS thread per handle when several run: two handles on two cores beat one on two.
+    limit = threadpool_limits(1, user_api="blas") if len(handles) > 1 else contextlib.nullcontext()
+    with limit, ThreadPoolExecutor(max_workers=len(handles), thread_name_prefix="encode") as pool:
         for vectors in pool.map(encode, batches):
             out.append(vectors)
             done += len(vectors)
