@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import logging
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -33,15 +34,35 @@ Reason = Literal[
 MAX_QUESTION_CHARS = 1000
 
 
-def _give_back_freed_memory() -> None:
-    """Return to the system the heap a build freed (glibc keeps it for later use otherwise)."""
-    # A first build's temporaries (tens of MB at 100,000 passages) would stay resident for the
-    # life of the process; elsewhere than glibc there is no malloc_trim and nothing to do.
+M_MMAP_THRESHOLD = -3
+"""glibc's mallopt parameter: allocations from this size get their own mapping, unmapped when freed."""
+BUILD_MMAP_THRESHOLD = 128 * 1024
+"""glibc's starting value, kept fixed while building: every large temporary goes back when freed."""
+SERVE_MMAP_THRESHOLD = 32 * 1024 * 1024
+"""glibc's own ceiling on 64-bit: what it would rise to anyway; a question's arrays reuse the heap."""
+
+
+@contextlib.contextmanager
+def _build_memory() -> Iterator[None]:
+    """Give a build's freed temporaries back to the system as it goes, and what is left at its end.
+
+    glibc raises its mapping threshold each time a mapped block is freed, so the next large
+    temporaries of a build come from the heap and stay resident beside the ones still in use
+    (about 16 MB more at the peak of a first build at 100,000 passages, docs/performance.md).
+    Elsewhere than glibc there is no mallopt and nothing to do.
+    """
     try:
-        trim = ctypes.CDLL(None).malloc_trim
+        libc = ctypes.CDLL(None)
+        mallopt, trim = libc.mallopt, libc.malloc_trim
     except (OSError, AttributeError, TypeError):  # TypeError: no CDLL(None) on Windows
+        yield
         return
-    trim(0)
+    mallopt(M_MMAP_THRESHOLD, BUILD_MMAP_THRESHOLD)
+    try:
+        yield
+    finally:
+        mallopt(M_MMAP_THRESHOLD, SERVE_MMAP_THRESHOLD)
+        trim(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,11 +152,10 @@ class AnswerService:
         self._answerer = self._build()
 
     def _build(self) -> Answerer:
-        built = Answerer(
-            load_corpus_cached(self.content_dir, self.setup.cache_dir), self.setup, self.content_dir
-        )
-        _give_back_freed_memory()
-        return built
+        with _build_memory():
+            return Answerer(
+                load_corpus_cached(self.content_dir, self.setup.cache_dir), self.setup, self.content_dir
+            )
 
     @property
     def embedder(self) -> Embedder | None:
