@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import logging
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -17,6 +15,7 @@ from index.decision.model import Calibration, load_calibration
 from index.lexical.ranking import Hit, PassageIndex, RankingParams
 from index.pipeline import Answerer, Setup, detect_language
 from index.scale.lazy_corpus import load_corpus_cached
+from index.scale.memory import building
 
 if TYPE_CHECKING:
     from index.fusion.hybrid import TranslatedIndex
@@ -32,37 +31,6 @@ Reason = Literal[
 
 # Longer than any real question; Telegram messages stop at 4096 characters.
 MAX_QUESTION_CHARS = 1000
-
-
-M_MMAP_THRESHOLD = -3
-"""glibc's mallopt parameter: allocations from this size get their own mapping, unmapped when freed."""
-BUILD_MMAP_THRESHOLD = 128 * 1024
-"""glibc's starting value, kept fixed while building: every large temporary goes back when freed."""
-SERVE_MMAP_THRESHOLD = 32 * 1024 * 1024
-"""glibc's own ceiling on 64-bit: what it would rise to anyway; a question's arrays reuse the heap."""
-
-
-@contextlib.contextmanager
-def _build_memory() -> Iterator[None]:
-    """Give a build's freed temporaries back to the system as it goes, and what is left at its end.
-
-    glibc raises its mapping threshold each time a mapped block is freed, so the next large
-    temporaries of a build come from the heap and stay resident beside the ones still in use
-    (about 16 MB more at the peak of a first build at 100,000 passages, docs/performance.md).
-    Elsewhere than glibc there is no mallopt and nothing to do.
-    """
-    try:
-        libc = ctypes.CDLL(None)
-        mallopt, trim = libc.mallopt, libc.malloc_trim
-    except (OSError, AttributeError, TypeError):  # TypeError: no CDLL(None) on Windows
-        yield
-        return
-    mallopt(M_MMAP_THRESHOLD, BUILD_MMAP_THRESHOLD)
-    try:
-        yield
-    finally:
-        mallopt(M_MMAP_THRESHOLD, SERVE_MMAP_THRESHOLD)
-        trim(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +120,7 @@ class AnswerService:
         self._answerer = self._build()
 
     def _build(self) -> Answerer:
-        with _build_memory():
+        with building():
             return Answerer(
                 load_corpus_cached(self.content_dir, self.setup.cache_dir), self.setup, self.content_dir
             )

@@ -25,6 +25,7 @@ from index.content.loader import Corpus
 from index.lexical.bm25 import BM25Params
 from index.lexical.cache import load, load_stamped, pack_strings, save, save_stamped, unpack_strings
 from index.lexical.engine import FastBM25, postings_from_ids
+from index.scale.memory import give_back
 from index.scale.units import Analysed, analyse, analyse_corpus
 
 logger = logging.getLogger(__name__)
@@ -102,6 +103,7 @@ def build(
     analysis = analyse_corpus(corpus, analyzer, cache_dir, workers)
     analysed, section_of, titles = analysis.analysed, analysis.section_of, analysis.titles
     del analysis
+    give_back()  # the merge's pieces, before the postings' arrays are made
     counts = analysed.counts()
     speller = SpellingIndex(counts if spelling else {})
     variants = term_variants(counts, analyzer, speller) if spelling else {}
@@ -109,6 +111,7 @@ def build(
     held = [analysed]
     del analysed
     body = postings(held, analyzer, variants, params)
+    give_back()  # the postings' temporaries, before the titles' and the cache file's
     title_engine = postings(analyse(titles, analyzer), analyzer, variants, params)
     return Lexical(body, title_engine, section_of, variants, speller)
 
