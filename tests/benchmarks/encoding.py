@@ -24,12 +24,10 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(Path(__file__).parent))
-
-from product import SEED, write_document  # noqa: E402
-from workload import generate_texts  # noqa: E402
 
 from index.content.loader import load_corpus  # noqa: E402
+from tests.benchmarks.product import write_document  # noqa: E402
+from tests.benchmarks.workload import SEED, generate_texts  # noqa: E402
 
 
 def main() -> None:
