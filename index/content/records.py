@@ -99,6 +99,8 @@ class TranslationsOnDemand(Protocol):
 
     documents: frozenset[str]
     """Ids of the documents that have a translation."""
+    digests: tuple[tuple[str, str], ...]
+    """Each translation file's document id and digest of its bytes: changes when any translation does."""
 
     def of(self, passage: Passage) -> tuple[Passage, ...]:
         """Return the translations of an original passage (none: an empty tuple)."""

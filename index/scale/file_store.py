@@ -321,6 +321,7 @@ class Translations(Mapping[str, tuple[Passage, ...]]):
         for t, document in enumerate(translated.documents):
             self._of.setdefault(originals.number[document.translation_of], []).append(t)
         self.documents = frozenset(originals.documents[k].id for k in self._of)
+        self.digests = tuple((d.id, d.digest) for d in translated.documents)
         self._made: dict[str, tuple[Passage, ...]] = {}
 
     def __getitem__(self, key: str) -> tuple[Passage, ...]:

@@ -7,14 +7,15 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
 
-from index.content.loader import Corpus
+from index.content.loader import Corpus, Passage
 from index.semantic.model import Embedder
+from index.semantic.snapshot import Snapshot, load_snapshot, save_snapshot, snapshot_key
 from index.semantic.vectors import BUNDLED_NAME, CACHE_NAME, Progress, embed_texts, save_vectors, text_key
 
 # A sentence ends at . ! ? and a space before a capital, a quote or a dash ("No. 47" stays whole).
@@ -73,57 +74,81 @@ class DenseIndex:
         workers: int = 1,
         progress: Progress | None = None,
     ) -> None:
-        """Embed every passage and sentence not found in the bundled or cached vectors."""
+        """Embed every passage and sentence not found in the bundled or cached vectors.
+
+        With a cache folder, the finished index is kept there too (`snapshot.py`): a start on
+        unchanged content maps its vectors from disk and parses no passage.
+        """
         self.embedder = embedder
         self._recent: OrderedDict[bytes, NDArray[np.float32]] = OrderedDict()
         self._recent_lock = threading.Lock()
-        units: list[str] = []
-        owners: list[int] = []
-        whole: list[bool] = []
-        versions: list[int] = []
-        titles: dict[tuple[str, int], int] = {}  # (title, version language) -> title number
-        title_of: list[int] = []  # per passage and version, in unit order of paragraphs
-        languages: dict[str, int] = {}
-        originals: list[int] = []  # per translated paragraph unit: its original paragraph unit
-        for i, passage in enumerate(corpus.passages):
-            # A translation is more evidence for the same passage: questions in its language match it.
-            start = len(units)
-            for number, version in enumerate((passage, *corpus.translations_of(passage))):
-                # A translation's paragraph alone: its sentences added nothing measurable on the
-                # validation set (docs/performance.md) and cost a third of a translated passage's encoding.
-                texts = units_of(version.text) if not number else [version.text]
-                if number:
-                    originals.append(start)
-                units += texts
-                owners += [i] * len(texts)
-                whole += [True] + [False] * (len(texts) - 1)
-                language = languages.setdefault(version.document.language, len(languages)) if number else -1
-                versions += [language] * len(texts)
-                title_of.append(titles.setdefault((version.section, language), len(titles)))
+        self._corpus = corpus
+        key = snapshot_key(corpus, embedder.signature) if cache_dir is not None else ""
+        kept = load_snapshot(cache_dir, key) if cache_dir is not None else None
+        if kept is not None:
+            self._units: tuple[str, ...] | None = None
+            self.encoded = 0
+            self._set(kept)
+            return
+        layout = _layout(corpus)
         sources = [content_dir / BUNDLED_NAME] if content_dir is not None else []
         cache = cache_dir / CACHE_NAME if cache_dir is not None else None
-        self.units = tuple(units)
-        self.vectors, self.encoded = embed_texts(
-            units, embedder, sources, cache, workers=workers, progress=progress
+        self._units = tuple(layout.units)
+        vectors, self.encoded = embed_texts(
+            layout.units, embedder, sources, cache, workers=workers, progress=progress
         )
-        self.owners = np.asarray(owners, dtype=np.int64)
-        self.n_passages = len(corpus.passages)
-        self._whole = np.asarray(whole, dtype=bool)
-        self._version = np.asarray(versions, dtype=np.int64)
-        """Per unit: -1 for an original's text, else the number of its translation's language."""
-        self._originals = np.asarray(originals, dtype=np.int64)
-        """Per translated paragraph unit (in order): the unit of its original paragraph."""
-        self._languages = len(languages)
         # Section titles (an FAQ's questions, an interviewer's) are embedded as questions: a
         # question is compared with them as with another question.
-        self.titles = tuple(title for title, _ in titles)
-        self.title_vectors, title_encoded = embed_texts(
-            self.titles, embedder, sources, cache.with_name("title-" + cache.name) if cache else None, True
+        title_vectors, title_encoded = embed_texts(
+            layout.titles, embedder, sources, cache.with_name("title-" + cache.name) if cache else None, True
         )
         self.encoded += title_encoded
-        self._title_version = np.asarray([language for _, language in titles], dtype=np.int64)
-        self._title_of = np.asarray(title_of, dtype=np.int64)
+        built = Snapshot(
+            vectors,
+            np.asarray(layout.owners, dtype=np.int64),
+            np.asarray(layout.whole, dtype=bool),
+            np.asarray(layout.versions, dtype=np.int64),
+            np.asarray(layout.originals, dtype=np.int64),
+            layout.languages,
+            tuple(layout.titles),
+            title_vectors,
+            np.asarray(layout.title_languages, dtype=np.int64),
+            np.asarray(layout.title_of, dtype=np.int64),
+        )
+        self._set(built)
+        if cache_dir is not None:
+            save_snapshot(cache_dir, key, built)
+
+    def _set(self, snapshot: Snapshot) -> None:
+        self.vectors = snapshot.vectors
+        self.owners = snapshot.owners
+        self.n_passages = len(self._corpus.passages)
+        self._whole = snapshot.whole
+        self._version = snapshot.versions
+        """Per unit: -1 for an original's text, else the number of its translation's language."""
+        self._originals = snapshot.originals
+        """Per translated paragraph unit (in order): the unit of its original paragraph."""
+        self._languages = snapshot.languages
+        self.titles = snapshot.titles
+        self.title_vectors = snapshot.title_vectors
+        self._title_version = snapshot.title_languages
+        self._title_of = snapshot.title_of
         self._title_owner = self.owners[self._whole]
+
+    @property
+    def units(self) -> tuple[str, ...]:
+        """Return every embedded text (paragraphs, sentences, translations), in the vectors' order."""
+        if self._units is None:
+            self._units = tuple(_layout(self._corpus).units)
+        return self._units
+
+    def _unit_text(self, unit: int) -> str:
+        """Return one embedded text, parsing only its passage when the index came from a snapshot."""
+        if self._units is not None:
+            return self._units[unit]
+        owner = int(self.owners[unit])
+        first = int(np.searchsorted(self.owners, owner))
+        return _passage_units(self._corpus, self._corpus.passages[owner])[unit - first]
 
     def embed_question(self, texts: Sequence[str]) -> NDArray[np.float32]:
         """Return one normalised vector for a question given in one or more spellings.
@@ -189,7 +214,55 @@ class DenseIndex:
         mask = sentence if sentence.any() else own
         if scores.units is None or not mask.any():
             return ""
-        return self.units[int(np.argmax(np.where(mask, scores.units, -np.inf)))]
+        return self._unit_text(int(np.argmax(np.where(mask, scores.units, -np.inf))))
+
+
+@dataclass
+class _Layout:
+    """What is embedded for a corpus, in order, and what each text belongs to."""
+
+    units: list[str] = field(default_factory=list)
+    owners: list[int] = field(default_factory=list)
+    whole: list[bool] = field(default_factory=list)
+    versions: list[int] = field(default_factory=list)
+    originals: list[int] = field(default_factory=list)
+    """Per translated paragraph unit: its original paragraph unit."""
+    languages: int = 0
+    titles: list[str] = field(default_factory=list)
+    title_languages: list[int] = field(default_factory=list)
+    title_of: list[int] = field(default_factory=list)
+    """Per passage and version, in unit order of paragraphs: its title's number."""
+
+
+def _passage_units(corpus: Corpus, passage: Passage) -> list[str]:
+    """Return the texts embedded for one passage: its own units, then each translation's paragraph."""
+    # A translation's paragraph alone: its sentences added nothing measurable on the
+    # validation set (docs/performance.md) and cost a third of a translated passage's encoding.
+    texts = units_of(passage.text)
+    return texts + [version.text for version in corpus.translations_of(passage)]
+
+
+def _layout(corpus: Corpus) -> _Layout:
+    """Lay out every passage's texts (a translation is more evidence for the same passage)."""
+    out = _Layout()
+    languages: dict[str, int] = {}
+    titles: dict[tuple[str, int], int] = {}  # (title, version language) -> title number
+    for i, passage in enumerate(corpus.passages):
+        start = len(out.units)
+        for number, version in enumerate((passage, *corpus.translations_of(passage))):
+            texts = units_of(version.text) if not number else [version.text]
+            if number:
+                out.originals.append(start)
+            out.units += texts
+            out.owners += [i] * len(texts)
+            out.whole += [True] + [False] * (len(texts) - 1)
+            language = languages.setdefault(version.document.language, len(languages)) if number else -1
+            out.versions += [language] * len(texts)
+            out.title_of.append(titles.setdefault((version.section, language), len(titles)))
+    out.languages = len(languages)
+    out.titles = [title for title, _ in titles]
+    out.title_languages = [language for _, language in titles]
+    return out
 
 
 def write_bundled(dense: DenseIndex, content_dir: Path) -> Path:
