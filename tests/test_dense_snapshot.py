@@ -61,8 +61,13 @@ def test_a_cached_start_maps_the_kept_index_and_answers_alike(
     assert parsed(started.corpus) == len(started.corpus.translated_runs())
     assert counting.passages == 0
     _same(built, started)
-    # Every text still lines up with its vector (read from the files when asked for).
-    assert built.dense is not None and dense.units == built.dense.units
+    # Every text still lines up with its vector: one passage's texts made when one is asked for ...
+    assert built.dense is not None
+    expected = built.dense.units
+    for unit in range(0, len(expected), 7):
+        assert dense._unit_text(unit) == expected[unit]
+    # ... and all of them when all are.
+    assert dense.units == expected
 
 
 def test_a_changed_translation_builds_the_index_again(
