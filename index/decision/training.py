@@ -82,6 +82,10 @@ class MemoEmbedder:
         """Return another handle on the inner model (passages only are encoded in parallel)."""
         return self.inner.replica()
 
+    def release(self) -> None:
+        """Let the inner model drop what a batch of passages needed."""
+        self.inner.release()
+
 
 @dataclass(frozen=True, slots=True)
 class Observed:

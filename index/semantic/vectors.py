@@ -136,7 +136,10 @@ def embed_texts(
                 known[keys[i]] = vector
             save("progress")
 
-        encoded = encode_all(todo, handles, queries, progress, checkpoint if cache is not None else None)
+        try:
+            encoded = encode_all(todo, handles, queries, progress, checkpoint if cache is not None else None)
+        finally:
+            embedder.release()
         for i, vector in zip(missing, encoded, strict=True):
             known[keys[i]] = vector
     out = np.zeros((len(texts), embedder.dim), dtype=np.float32)
