@@ -241,6 +241,7 @@ def test_an_interrupted_build_resumes_where_it_stopped(
     from index.semantic import vectors
 
     monkeypatch.setattr(vectors, "CHECKPOINT_EVERY", 0.0)  # save after every batch
+    monkeypatch.setattr(vectors, "BATCH", 16)  # small batches: five of them encode quickly
     texts = [f"Passage number {n} about consular matters in Astana." for n in range(5 * vectors.BATCH)]
     cache = tmp_path / CACHE_NAME
 
