@@ -27,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from index.content.loader import load_corpus  # noqa: E402
 from tests.benchmarks.product import write_document  # noqa: E402
+from tests.benchmarks.product_workers import bot_env  # noqa: E402
 from tests.benchmarks.workload import SEED, generate_texts  # noqa: E402
 
 
@@ -46,13 +47,7 @@ def main() -> None:
             write_document(
                 content / f"doc-{start // 500 + 1:04d}.md", start // 500 + 1, texts[start : start + 500]
             )
-        env = {
-            **os.environ,
-            "CONTENT_DIR": str(content),
-            "INDEX_CACHE_DIR": str(work / "cache"),
-            "DATA_DIR": str(work / "data"),
-            "SEMANTIC": "on",
-        }
+        env = {**bot_env(content, work / "cache", work / "data"), "SEMANTIC": "on"}
         began = time.perf_counter()
         run = subprocess.run(
             [sys.executable, "-m", "bot", "content", "--build"],

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -33,6 +32,7 @@ from index.semantic.model import load_embedder  # noqa: E402
 from index.semantic.snapshot import NAME  # noqa: E402
 from index.semantic.vectors import CACHE_NAME, save_vectors, text_key  # noqa: E402
 from tests.benchmarks.product import write_document  # noqa: E402
+from tests.benchmarks.product_workers import bot_env  # noqa: E402
 from tests.benchmarks.workload import SEED, generate_texts  # noqa: E402
 
 QUESTION = "trade between Ukraine and Kazakhstan"
@@ -68,13 +68,7 @@ def main() -> None:
         vectors = rng.standard_normal((len(strings), 384)).astype(np.float32)
         vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
         save_vectors(cache / name, signature, [text_key(s, query) for s in strings], vectors)
-    env = {
-        **os.environ,
-        "CONTENT_DIR": str(content),
-        "INDEX_CACHE_DIR": str(cache),
-        "DATA_DIR": str(work / "data"),
-        "SEMANTIC": "on",
-    }
+    env = {**bot_env(content, cache, work / "data"), "SEMANTIC": "on"}
     ask = [sys.executable, "-m", "bot", "ask", QUESTION]
     first = _timed(ask, env)  # builds the lexical index, looks every vector up, keeps the dense index
     assert (cache / NAME).is_file()
