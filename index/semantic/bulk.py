@@ -142,7 +142,7 @@ class BulkE5:
         norm = _Reader(data[start : start + norm_size])
         normalise: dict[int, str] = {}
         for _ in range(n_norm):
-            code, count = map(int, read_pair(norm))
+            code, count = map(int, norm.take("IB"))
             normalise[code] = "".join(chr(int(c)) for c in norm.take(f"{count}I"))
         self.tokenizer = E5Tokenizer(pieces, scores, unk, normalise)
         tensors: dict[str, tuple[int, int]] = {}
@@ -252,13 +252,6 @@ class BulkE5:
         x *= weight
         x += bias
         return x
-
-
-def read_pair(read: _Reader) -> tuple[int, int]:
-    """Read a normalisation entry's code point and replacement length."""
-    (code,) = read.take("I")
-    (count,) = read.take("B")
-    return int(code), int(count)
 
 
 def dequantise(blocks: NDArray[np.uint8]) -> F32:

@@ -18,9 +18,9 @@ from index.semantic.model import Embedder
 from index.semantic.snapshot import Snapshot, load_snapshot, save_snapshot, snapshot_key
 from index.semantic.vectors import BUNDLED_NAME, CACHE_NAME, Progress, embed_texts, save_vectors, text_key
 
-# A sentence ends at . ! ? and a space before a capital, a quote or a dash ("No. 47" stays whole).
 QUESTION_CACHE = 256
 """Question vectors kept (about 1.5 KB each)."""
+# A sentence ends at . ! ? and a space before a capital, a quote or a dash ("No. 47" stays whole).
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[\"«(—A-ZА-ЯІЇЄҐ])")
 LAYOUT = f"paragraph, sentences by {_SENTENCE_END.pattern}, translations' paragraphs"
 """How passages are cut into embedded texts: part of the kept index's fingerprint."""
@@ -239,12 +239,20 @@ class _Layout:
     """Per passage and version, in unit order of paragraphs: its title's number."""
 
 
-def _passage_units(corpus: Corpus, passage: Passage) -> list[str]:
-    """Return the texts embedded for one passage: its own units, then each translation's paragraph."""
+def _versions(corpus: Corpus, passage: Passage) -> list[tuple[Passage, list[str]]]:
+    """Return a passage and each of its translations, with the texts embedded for each."""
     # A translation's paragraph alone: its sentences added nothing measurable on the
     # validation set (docs/performance.md) and cost a third of a translated passage's encoding.
-    texts = units_of(passage.text)
-    return texts + [version.text for version in corpus.translations_of(passage)]
+    versions = (passage, *corpus.translations_of(passage))
+    return [
+        (version, [version.text] if number else units_of(version.text))
+        for number, version in enumerate(versions)
+    ]
+
+
+def _passage_units(corpus: Corpus, passage: Passage) -> list[str]:
+    """Return the texts embedded for one passage, in the vectors' order."""
+    return [text for _, texts in _versions(corpus, passage) for text in texts]
 
 
 def _layout(corpus: Corpus) -> _Layout:
@@ -254,8 +262,7 @@ def _layout(corpus: Corpus) -> _Layout:
     titles: dict[tuple[str, int], int] = {}  # (title, version language) -> title number
     for i, passage in enumerate(corpus.passages):
         start = len(out.units)
-        for number, version in enumerate((passage, *corpus.translations_of(passage))):
-            texts = units_of(version.text) if not number else [version.text]
+        for number, (version, texts) in enumerate(_versions(corpus, passage)):
             if number:
                 out.originals.append(start)
             out.units += texts

@@ -65,12 +65,11 @@ def snapshot_key(corpus: Corpus, signature: str, layout: str) -> str:
     release that cuts them otherwise never reads old vectors as new texts'. A lazily parsed
     corpus answers from the files' digests: nothing is parsed.
     """
+    # No translations: also a copy made without them (dataclasses.replace(corpus, translations={})).
     translations: object = ()
-    if not corpus.translations:
-        pass  # also a copy made without them (dataclasses.replace(corpus, translations={}))
-    elif corpus.on_demand is not None:
+    if corpus.translations and corpus.on_demand is not None:
         translations = corpus.on_demand.digests
-    else:
+    elif corpus.translations:
         digest = hashlib.blake2b(digest_size=16)
         for pid, versions in sorted(corpus.translations.items()):
             for version in versions:
