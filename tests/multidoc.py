@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.service import Answer, AnswerService
+from index.decision.training import read_questions
 
 ROOT = Path(__file__).resolve().parents[1]
 CONTENT = ROOT / "content"
@@ -62,14 +63,17 @@ class Outcome:
 
 def read_cases(path: Path, document: str) -> list[Case]:
     """Read a question file."""
+    questions = read_questions([path])
     out = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            data = json.loads(line)
-            kind = data.get("kind") or ("in_scope" if data["expect"] else "out_of_scope")
-            out.append(
-                Case(data["q"], data["expect"], data["lang"], kind, data.get("style", "plain"), document)
+    for question, line in zip(
+        questions, filter(str.strip, path.read_text(encoding="utf-8").splitlines()), strict=True
+    ):
+        data = json.loads(line)
+        out.append(
+            Case(
+                question.q, question.expect, data["lang"], question.kind, data.get("style", "plain"), document
             )
+        )
     return out
 
 

@@ -38,15 +38,38 @@ class Question:
     """in_scope, out_of_scope, about (answered by a document's header), small_talk, consular, ..."""
 
 
+ELSEWHERE = "answered-elsewhere.jsonl"
+"""Beside the set folders: questions written as out of scope for their document that another
+document loaded with the set answers (found by a reviewer who read every loaded document)."""
+
+
+def answered_elsewhere(path: Path) -> dict[str, str]:
+    """Return question -> phrase of its answer for this file's out-of-scope questions another document answers."""
+    review = path.parent.parent / ELSEWHERE
+    if not review.is_file():
+        return {}
+    found = {}
+    for line in review.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            data = json.loads(line)
+            if data["set"] == path.parent.name:
+                found[data["q"]] = data["expect"]
+    return found
+
+
 def read_questions(paths: Sequence[Path]) -> list[Question]:
-    """Read JSON-lines question files."""
+    """Read JSON-lines question files (with the reviewer's corrections, see `answered_elsewhere`)."""
     out = []
     for path in paths:
+        elsewhere = answered_elsewhere(path)
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip():
                 data = json.loads(line)
+                expect = data["expect"] or elsewhere.get(data["q"])
                 kind = data.get("kind") or ("in_scope" if data["expect"] else "out_of_scope")
-                out.append(Question(data["q"], data["expect"], kind))
+                if data["q"] in elsewhere and kind == "out_of_scope":
+                    kind = "in_scope"
+                out.append(Question(data["q"], expect, kind))
     return out
 
 
