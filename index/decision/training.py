@@ -44,7 +44,7 @@ document loaded with the set answers (found by a reviewer who read every loaded 
 
 
 def answered_elsewhere(path: Path) -> dict[str, str]:
-    """Return question -> phrase of its answer for this file's out-of-scope questions another document answers."""
+    """Return question -> answer phrase, for out-of-scope questions of this set another document answers."""
     review = path.parent.parent / ELSEWHERE
     if not review.is_file():
         return {}
