@@ -19,7 +19,7 @@ def test_a_passage_better_by_every_measure_is_never_beaten(several: AnswerServic
         if case.lang != "en":
             continue
         ranking = index.search(case.q, 10, "en")
-        vector = index.query_vector(case.q, "en")
+        vector = ranking.query_vector
         assert vector is not None
         titles = index.dense.scores(vector).title
         assert titles is not None

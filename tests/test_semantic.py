@@ -260,3 +260,23 @@ def test_an_interrupted_build_resumes_where_it_stopped(
     out, encoded = embed_texts(texts, counting, cache=cache)
     assert encoded == counting.passages == len(texts) - len(kept)
     assert np.allclose(out, embedder.embed_passages(texts), atol=1e-5)
+
+
+def test_a_misspelt_english_question_is_embedded_as_typed_and_as_corrected(
+    service: AnswerService, embedder: Embedder
+) -> None:
+    index = service._answerer.index
+    question = "how many ambulanses did the embasy buy"
+    ranking = index.search(question, 3, "en")
+    assert dict(ranking.corrections).get("embasy") == "embassy"
+    fixed = question
+    for typed, known in ranking.corrections:
+        fixed = fixed.replace(typed, known)
+    both = embedder.embed_queries([question, fixed]).mean(axis=0)
+    assert ranking.query_vector is not None
+    assert np.allclose(ranking.query_vector, both / np.linalg.norm(both), atol=1e-5)
+    # Nothing to correct, or not English: the question alone.
+    plain = index.search("how many ambulances did the embassy buy", 3, "en")
+    assert plain.corrections == ()
+    alone = embedder.embed_queries(["how many ambulances did the embassy buy"])[0]
+    assert plain.query_vector is not None and np.allclose(plain.query_vector, alone, atol=1e-5)
