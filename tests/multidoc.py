@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.service import Answer, AnswerService
-from index.decision.training import read_questions
+from index.decision.training import labelled
 
 ROOT = Path(__file__).resolve().parents[1]
 CONTENT = ROOT / "content"
@@ -63,17 +63,10 @@ class Outcome:
 
 def read_cases(path: Path, document: str) -> list[Case]:
     """Read a question file."""
-    questions = read_questions([path])
     out = []
-    for question, line in zip(
-        questions, filter(str.strip, path.read_text(encoding="utf-8").splitlines()), strict=True
-    ):
-        data = json.loads(line)
-        out.append(
-            Case(
-                question.q, question.expect, data["lang"], question.kind, data.get("style", "plain"), document
-            )
-        )
+    for question, data in labelled(path):
+        style = data.get("style", "plain")
+        out.append(Case(question.q, question.expect, data["lang"], question.kind, style, document))
     return out
 
 

@@ -275,7 +275,7 @@ def test_a_misspelt_english_question_is_embedded_as_typed_and_as_corrected(
     both = embedder.embed_queries([question, fixed]).mean(axis=0)
     assert ranking.query_vector is not None
     assert np.allclose(ranking.query_vector, both / np.linalg.norm(both), atol=1e-5)
-    # Nothing to correct, or not English: the question alone.
+    # Nothing to correct: the question alone.
     plain = index.search("how many ambulances did the embassy buy", 3, "en")
     assert plain.corrections == ()
     alone = embedder.embed_queries(["how many ambulances did the embassy buy"])[0]

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -57,20 +58,22 @@ def answered_elsewhere(path: Path) -> dict[str, str]:
     return found
 
 
+def labelled(path: Path) -> Iterator[tuple[Question, dict[str, Any]]]:
+    """Yield each question of a JSON-lines file, with the reviewer's corrections, and its raw record."""
+    elsewhere = answered_elsewhere(path)
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            data = json.loads(line)
+            kind = data.get("kind") or ("in_scope" if data["expect"] else "out_of_scope")
+            if kind == "out_of_scope" and data["q"] in elsewhere:
+                yield Question(data["q"], elsewhere[data["q"]], "in_scope"), data
+            else:
+                yield Question(data["q"], data["expect"], kind), data
+
+
 def read_questions(paths: Sequence[Path]) -> list[Question]:
     """Read JSON-lines question files (with the reviewer's corrections, see `answered_elsewhere`)."""
-    out = []
-    for path in paths:
-        elsewhere = answered_elsewhere(path)
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                data = json.loads(line)
-                expect = data["expect"] or elsewhere.get(data["q"])
-                kind = data.get("kind") or ("in_scope" if data["expect"] else "out_of_scope")
-                if data["q"] in elsewhere and kind == "out_of_scope":
-                    kind = "in_scope"
-                out.append(Question(data["q"], expect, kind))
-    return out
+    return [question for path in paths for question, _ in labelled(path)]
 
 
 class MemoEmbedder:
