@@ -33,18 +33,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from index.analysis.language import question_script, to_cyrillic
 from index.content.loader import load_corpus
-from index.decision import fit
+from index.decision import fit, training
 from index.decision.evidence import assess
 from index.decision.intents import IntentIndex
 from index.decision.model import FEATURES, SEMANTIC_FEATURES, fit_logistic, load_calibration
-from index.decision.training import (
-    MemoEmbedder,
-    Observed,
-    Question,
-    by_question,
-    folds,
-    read_questions,
-)
+from index.decision.training import MemoEmbedder, Observed, Question, by_question, folds, read_questions
 from index.fusion.hybrid import HybridIndex, translated_indexes
 from index.lexical.ranking import PassageIndex
 from index.pipeline import detect_language, question_parts
@@ -70,36 +63,20 @@ class Latent:
         return self.memo[text]
 
 
-def observe(
-    index: HybridIndex,
-    intents: IntentIndex,
-    latent: Latent,
-    questions: Sequence[Question],
-    primary: bool = True,
-) -> list[tuple[Observed, list[float]]]:
-    """Observe every part of every question as the fit does, with the candidate signals."""
+def signals(index: HybridIndex, latent: Latent, questions: Sequence[Question]) -> list[list[float]]:
+    """Return the candidate signals of every part of every question, in `training.observe`'s order."""
     corpus = index.lexical.corpus
     out = []
     for question in questions:
         language = detect_language(question.q)
-        for number, part in enumerate(question_parts(question.q)):
-            assessed = assess(index, part, 3, language)
-            vector = assessed.ranking.query_vector
-            intent = intents.nearest(part, vector)
-            name, similarity = (intent.name, intent.similarity) if intent else (None, 0.0)
-            evidence = assessed.with_message(intent=intents.against(part, vector), part=number > 0).evidence
-            hits = assessed.ranking.hits
-            right = bool(
-                question.expect
-                and hits
-                and " ".join(question.expect.split()).casefold()
-                in " ".join(hits[0].passage.text.split()).casefold()
-            )
-            observed = Observed(question, evidence, right, name, similarity, primary, number == 0)
-            text = (
-                to_cyrillic(part, language) if question_script(part) == "latin" and language != "en" else part
-            )
-            q = latent(text)
+        for part in question_parts(question.q):
+            hits = assess(index, part, 3, language).ranking.hits
+            if not hits:
+                out.append([0.0, 1.0, 0.0, 0.0])
+                continue
+            # The sparse head reads raw text: Latin-typed Russian or Ukrainian as the ranking reads it.
+            latin = question_script(part) == "latin" and language != "en"
+            q = latent(to_cyrillic(part, language) if latin else part)
             cosines = []
             for hit in hits[:2]:
                 best = (0.0, 1.0)
@@ -109,13 +86,22 @@ def observe(
                     if cosine > best[0]:
                         best = (cosine, float(q[p == 0].sum() / (q.sum() + 1e-9)))
                 cosines.append(best)
-            if not cosines:
-                out.append((observed, [0.0, 1.0, 0.0, 0.0]))
-                continue
             lead = cosines[0][0] - (cosines[1][0] if len(cosines) > 1 else 0.0)
             bm25_first = float(hits[0].bm25 > 0 and hits[0].bm25 >= max(h.bm25 for h in hits))
-            out.append((observed, [cosines[0][0], cosines[0][1], lead, bm25_first]))
+            out.append([cosines[0][0], cosines[0][1], lead, bm25_first])
     return out
+
+
+def observe(
+    index: HybridIndex,
+    intents: IntentIndex,
+    latent: Latent,
+    questions: Sequence[Question],
+    primary: bool = True,
+) -> list[tuple[Observed, list[float]]]:
+    """Observe every part of every question as the fit does, each with its candidate signals."""
+    observed = training.observe(index, intents, questions, primary)
+    return list(zip(observed, signals(index, latent, questions), strict=True))
 
 
 def build(folder: Path, embedder: MemoEmbedder, cache: Path, translations: bool = True) -> HybridIndex:
